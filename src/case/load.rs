@@ -1,0 +1,231 @@
+//! Stage 1 — load: read suite and case files from `cases/` into the raw model.
+//!
+//! Every file is read and parsed even when an earlier one failed, so one run
+//! shows every YAML problem at once. serde stops at the first structural
+//! problem inside one file; semantic problems (regexes, JSONPaths, schema
+//! names, variables) are all collected later by [`crate::plan`].
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::model::{CaseFile, SuiteFile};
+use super::span::{Diagnostic, Diagnostics, Pos, Source, did_you_mean};
+
+/// Largest case or suite file accepted, so a stray 1 GB file is an error and not a stall.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A suite and its case files, as written.
+#[derive(Debug)]
+pub struct LoadedSuite {
+    /// Folder holding `suite.yaml`.
+    pub dir: PathBuf,
+    /// The suite file's text.
+    pub source: Source,
+    /// The suite file.
+    pub def: SuiteFile,
+    /// Case files in name order.
+    pub files: Vec<LoadedFile>,
+}
+
+/// One case file, as written.
+#[derive(Debug)]
+pub struct LoadedFile {
+    /// File text and path.
+    pub source: Source,
+    /// Its cases.
+    pub def: CaseFile,
+}
+
+/// Loads every suite under `cases_dir` (each sub-folder with a `suite.yaml`).
+pub fn load_dir(cases_dir: &Path) -> Result<Vec<LoadedSuite>, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let mut suites = Vec::new();
+    let entries = match sorted_entries(cases_dir) {
+        Ok(e) => e,
+        Err(e) => {
+            diags.push(Diagnostic::file(
+                cases_dir,
+                format!("cannot read the cases folder: {e}"),
+            ));
+            return Err(diags);
+        }
+    };
+    for dir in entries.into_iter().filter(|p| p.is_dir()) {
+        let suite_path = dir.join("suite.yaml");
+        if !suite_path.is_file() {
+            continue;
+        }
+        if let Some(suite) = load_suite(&dir, &mut diags) {
+            suites.push(suite);
+        }
+    }
+    if suites.is_empty() && diags.is_empty() {
+        diags.push(Diagnostic::file(
+            cases_dir,
+            "no suite found: expected `<suite>/suite.yaml` folders here",
+        ));
+    }
+    if diags.is_empty() {
+        Ok(suites)
+    } else {
+        diags.sort();
+        Err(diags)
+    }
+}
+
+/// Loads one suite folder; problems go to `diags`.
+pub fn load_suite(dir: &Path, diags: &mut Diagnostics) -> Option<LoadedSuite> {
+    let suite_file = dir.join("suite.yaml");
+    let suite = read_yaml::<SuiteFile>(&suite_file, diags);
+    let mut files = Vec::new();
+    match sorted_entries(dir) {
+        Ok(entries) => {
+            for path in entries {
+                let is_yaml = matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml")
+                );
+                if !is_yaml || path.file_name() == Some("suite.yaml".as_ref()) || !path.is_file() {
+                    continue;
+                }
+                if let Some((source, def)) = read_yaml::<CaseFile>(&path, diags) {
+                    files.push(LoadedFile { source, def });
+                }
+            }
+        }
+        Err(e) => diags.push(Diagnostic::file(dir, format!("cannot read folder: {e}"))),
+    }
+    let (source, def) = suite?;
+    Some(LoadedSuite {
+        dir: dir.to_path_buf(),
+        source,
+        def,
+        files,
+    })
+}
+
+fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// Reads and parses one YAML file; on failure records a diagnostic and returns `None`.
+pub fn read_yaml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    diags: &mut Diagnostics,
+) -> Option<(Source, T)> {
+    match fs::metadata(path) {
+        Ok(m) if m.len() > MAX_FILE_BYTES => {
+            diags.push(Diagnostic::file(
+                path,
+                format!(
+                    "file is {} bytes; case and suite files are limited to {MAX_FILE_BYTES}",
+                    m.len()
+                ),
+            ));
+            return None;
+        }
+        Err(e) => {
+            diags.push(Diagnostic::file(path, format!("cannot read file: {e}")));
+            return None;
+        }
+        Ok(_) => {}
+    }
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diagnostic::file(path, format!("cannot read file: {e}")));
+            return None;
+        }
+    };
+    let source = Source::new(path, text);
+    match parse_yaml::<T>(&source) {
+        Ok(v) => Some((source, v)),
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    }
+}
+
+/// Parses YAML text into `T`, turning a serde-saphyr error into a diagnostic.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, Diagnostic> {
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        with_snippet: false,
+    };
+    serde_saphyr::from_str_with_options::<T>(&source.text, options).map_err(|e| {
+        let pos = e
+            .location()
+            .map(|l| Pos::from_location(&l))
+            .unwrap_or_default();
+        let message = clean_message(&e.without_snippet().to_string());
+        let help = unknown_field_help(&message);
+        Diagnostic::at(source, pos, message).with_help_opt(help)
+    })
+}
+
+/// serde-saphyr appends " at line L column C"; the diagnostic shows the position itself.
+fn clean_message(raw: &str) -> String {
+    let first = raw.lines().next().unwrap_or(raw).trim();
+    let cut = first
+        .rfind(" at line ")
+        .filter(|i| first[*i..].contains("column"))
+        .map_or(first, |i| &first[..i]);
+    let cut = cut.strip_prefix("error: ").unwrap_or(cut);
+    cut.to_owned()
+}
+
+/// "unknown field `x`, expected one of `a`, `b`" → "did you mean `a`?" when close.
+fn unknown_field_help(message: &str) -> Option<String> {
+    let rest = message.split("unknown field `").nth(1)?;
+    let (word, rest) = rest.split_once('`')?;
+    let list = rest
+        .split_once("expected one of ")
+        .or_else(|| rest.split_once("expected "))?
+        .1;
+    let candidates: Vec<&str> = list
+        .split(',')
+        .map(|c| c.trim().trim_matches('`'))
+        .filter(|c| !c.is_empty())
+        .collect();
+    did_you_mean(word, candidates.iter().copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_names_the_place_and_suggests() {
+        let src = Source::new(
+            "c.yaml",
+            "cases:\n  - name: a\n    steps:\n      - request: { method: GET, path: / }\n        expct: {}\n",
+        );
+        let d = parse_yaml::<CaseFile>(&src).unwrap_err();
+        assert_eq!((d.pos.line, d.pos.column), (5, 9), "{d}");
+        assert!(d.message.contains("unknown field `expct`"), "{d}");
+        assert_eq!(d.help.as_deref(), Some("did you mean `expect`?"), "{d:?}");
+    }
+
+    #[test]
+    fn wrong_type_is_reported_with_position() {
+        let src = Source::new(
+            "c.yaml",
+            "cases:\n  - name: a\n    tags: 3\n    steps: []\n",
+        );
+        let d = parse_yaml::<CaseFile>(&src).unwrap_err();
+        assert_eq!(d.pos.line, 3, "{d}");
+    }
+
+    #[test]
+    fn yaml_syntax_error_is_reported() {
+        let src = Source::new("c.yaml", "cases:\n  - name: [unclosed\n");
+        let d = parse_yaml::<CaseFile>(&src).unwrap_err();
+        assert!(d.pos.line >= 2, "{d}");
+    }
+}

@@ -1,0 +1,98 @@
+//! Command-line arguments (clap structs only; no I/O).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// conform: contract tests for HTTP APIs, from declarative case files, with JSON Schema checks and JUnit reports.
+#[derive(Debug, Parser)]
+#[command(name = "conform", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run cases against a target and write reports.
+    Run(RunArgs),
+    /// List the selected cases without running them.
+    List(SelectArgs),
+    /// Load and plan every case and schema, send nothing (a linter for CI).
+    Check(CasesArg),
+    /// Serve an embedded mock API for people building clients.
+    Mock(MockArgs),
+}
+
+/// Where the cases are.
+#[derive(Debug, Clone, Args)]
+pub struct CasesArg {
+    /// Folder holding one sub-folder per suite.
+    #[arg(long, value_name = "DIR", default_value = "cases")]
+    pub cases: PathBuf,
+}
+
+/// Which cases.
+#[derive(Debug, Clone, Args)]
+pub struct SelectArgs {
+    /// Cases folder.
+    #[command(flatten)]
+    pub cases: CasesArg,
+    /// Only this suite (repeatable); default every suite.
+    #[arg(long = "suite", value_name = "NAME")]
+    pub suites: Vec<String>,
+    /// Only cases whose id (`suite::file::case`) contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Only cases with this tag (repeatable: any of them).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+}
+
+/// `conform run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Which cases.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// A target of the suite by name (`mock`, `sandbox`, `live`, …) or a base URL.
+    #[arg(long, value_name = "NAME|URL", default_value = "mock")]
+    pub target: String,
+    /// Send the chosen target's requests to this base URL instead (keeps its policy).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Cases run at once (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Default request timeout in seconds (a step's `timeout` wins).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Where to write the JUnit report.
+    #[arg(long, value_name = "PATH", default_value = "reports/junit.xml")]
+    pub junit: PathBuf,
+    /// Send POST, PUT, PATCH and DELETE to a read-only target too.
+    #[arg(long)]
+    pub allow_writes: bool,
+    /// Run the embedded mock with a deliberate contract violation (repeatable; see `conform mock --list-faults`).
+    #[arg(long = "mock-fault", value_name = "FAULT")]
+    pub mock_faults: Vec<String>,
+}
+
+/// `conform mock`.
+#[derive(Debug, Clone, Args)]
+pub struct MockArgs {
+    /// Which API: `palisade` or `ledger-enterprise`.
+    #[arg(long, value_name = "NAME", required_unless_present = "list_faults")]
+    pub suite: Option<String>,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, value_name = "P", default_value_t = 0)]
+    pub port: u16,
+    /// Serve a deliberately non-conforming variant (repeatable).
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+    /// List the fault switches and exit.
+    #[arg(long)]
+    pub list_faults: bool,
+}

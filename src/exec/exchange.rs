@@ -1,0 +1,103 @@
+//! One request and its response, as recorded.
+
+use serde_json::Value;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// What was sent (auth header values already replaced by a marker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// HTTP method.
+    pub method: String,
+    /// Full URL.
+    pub url: String,
+    /// Headers as sent, secrets redacted.
+    pub headers: Vec<(String, String)>,
+    /// Body as sent, if any.
+    pub body: Option<String>,
+}
+
+impl RequestRecord {
+    /// `GET http://host/path`.
+    pub fn line(&self) -> String {
+        format!("{} {}", self.method, self.url)
+    }
+}
+
+/// What came back.
+#[derive(Debug)]
+pub struct ResponseRecord {
+    /// Status code.
+    pub status: u16,
+    /// Headers, names lowercased, in order.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+    json: OnceLock<Result<Value, String>>,
+}
+
+impl ResponseRecord {
+    /// A response record.
+    pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
+        ResponseRecord {
+            status,
+            headers,
+            body,
+            json: OnceLock::new(),
+        }
+    }
+
+    /// The body as JSON, parsed once; `Err` says why it is not JSON.
+    pub fn json(&self) -> Result<&Value, &str> {
+        self.json
+            .get_or_init(|| {
+                if self.body.is_empty() {
+                    return Err("empty body".into());
+                }
+                serde_json::from_slice(&self.body).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// Every value of header `name` (case-insensitive).
+    pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A request, its response and how long it took.
+#[derive(Debug)]
+pub struct Exchange {
+    /// What was sent.
+    pub request: RequestRecord,
+    /// What came back.
+    pub response: ResponseRecord,
+    /// From sending to the last body byte.
+    pub duration: Duration,
+}
+
+/// An exchange for unit tests of checks.
+#[cfg(test)]
+pub(crate) fn test_exchange(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Exchange {
+    Exchange {
+        request: RequestRecord {
+            method: "GET".into(),
+            url: "http://127.0.0.1:1/x".into(),
+            headers: vec![],
+            body: None,
+        },
+        response: ResponseRecord::new(
+            status,
+            headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+                .collect(),
+            body.to_vec(),
+        ),
+        duration: Duration::from_millis(1),
+    }
+}

@@ -1,0 +1,11 @@
+//! Stage 3 — execute: send a step's request and record what came back.
+//! It records; it checks nothing.
+
+mod client;
+mod exchange;
+
+pub use client::{ClientOptions, ExecError, build_client, send};
+pub use exchange::{Exchange, RequestRecord, ResponseRecord};
+
+#[cfg(test)]
+pub(crate) use exchange::test_exchange;

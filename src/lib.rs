@@ -1,0 +1,32 @@
+//! conform: a contract-testing and conformance harness for HTTP APIs.
+//!
+//! The pipeline, one plain type flowing into the next:
+//!
+//! ```text
+//! cases/<suite>/*.yaml --load--> LoadedSuite --plan--> PlannedSuite/PlannedCase
+//!   --execute--> Exchange --check--> CheckResult --> CaseResult --report--> JUnit, terminal
+//! ```
+//!
+//! 1. [`case`] loads suite and case files with spans; every YAML problem at once.
+//! 2. [`plan`] compiles templates, checks, JSONPaths, regexes and [`schema`]s, and reports every semantic problem before any request.
+//! 3. [`exec`] sends a request and records the [`exec::Exchange`]; it checks nothing.
+//! 4. [`check`] judges an exchange; a failed check is data.
+//! 5. [`report`] turns [`result::CaseResult`]s into JUnit XML and terminal output.
+//!
+//! [`runner`] drives one case through 3–4; [`app`] wires the commands; [`mock`] is the embedded reference server.
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod case;
+pub mod check;
+pub mod cli;
+pub mod error;
+pub mod exec;
+pub mod mock;
+pub mod plan;
+pub mod report;
+pub mod result;
+pub mod runner;
+pub mod schema;
+pub mod target;
+pub mod template;

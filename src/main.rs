@@ -1,0 +1,10 @@
+//! The `conform` binary: parse arguments, run, exit with the documented code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = conform::cli::Cli::parse();
+    ExitCode::from(conform::app::main(cli))
+}

@@ -1,0 +1,739 @@
+//! Stage 2 — plan: turn loaded suites into compiled, ready-to-run cases.
+//!
+//! Everything that can fail offline fails here, all at once, before any
+//! request: methods, templates, undefined variables, regexes, JSONPaths,
+//! schema names and the schemas themselves.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+use crate::case::model::{AuthMode, CaseDef, S, Scalar, StepDef, TargetFile};
+use crate::case::span::did_you_mean;
+use crate::case::{Diagnostic, Diagnostics, LoadedSuite, Pos, Source};
+use crate::check::body::BodyCheck;
+use crate::check::header::HeaderCheck;
+use crate::check::jsonpath::JsonPathCheck;
+use crate::check::schema::SchemaCheck;
+use crate::check::status::StatusCheck;
+use crate::check::{Check, PlanError};
+use crate::schema::SchemaRegistry;
+use crate::template::{JsonTemplate, Template};
+
+/// Variables every case can read without defining them.
+pub const BUILTIN_VARS: &[&str] = &["run_id"];
+
+/// Methods that change state; a read-only target never receives them.
+pub const WRITE_METHODS: &[&str] = &["POST", "PUT", "PATCH", "DELETE"];
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// A case's stable id: `suite::file::name`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CaseId {
+    /// Suite name.
+    pub suite: String,
+    /// Case file stem.
+    pub file: String,
+    /// Case name.
+    pub name: String,
+}
+
+impl std::fmt::Display for CaseId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}::{}::{}", self.suite, self.file, self.name)
+    }
+}
+
+/// A suite with its compiled cases and schemas.
+#[derive(Debug)]
+pub struct PlannedSuite {
+    /// Suite name.
+    pub name: String,
+    /// The embedded mock API serving the `mock` target, if any.
+    pub mock: Option<String>,
+    /// Targets by name, as written.
+    pub targets: IndexMap<String, TargetDef>,
+    /// The auth scheme.
+    pub auth: Option<AuthDef>,
+    /// Compiled schemas.
+    pub schemas: SchemaRegistry,
+    /// Suite variables, in order.
+    pub variables: Vec<(String, Template)>,
+    /// The cases, in file order.
+    pub cases: Vec<PlannedCase>,
+}
+
+/// A target of a suite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetDef {
+    /// Base URL or `mock`.
+    pub url: String,
+    /// Never receives writes without `--allow-writes`.
+    pub read_only: bool,
+}
+
+/// A suite's auth scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthDef {
+    /// Header name.
+    pub header: String,
+    /// Prefix before the secret.
+    pub prefix: String,
+    /// Environment variable holding the secret.
+    pub env: String,
+}
+
+/// A compiled case.
+#[derive(Debug, Clone)]
+pub struct PlannedCase {
+    /// `suite::file::name`.
+    pub id: CaseId,
+    /// The case file, as given to the loader.
+    pub file: PathBuf,
+    /// Line of the case's `name:`.
+    pub line: usize,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Case variables, evaluated in order when the case starts.
+    pub variables: Vec<(String, Template)>,
+    /// Steps in order.
+    pub steps: Vec<PlannedStep>,
+    /// Steps that always run afterwards.
+    pub cleanup: Vec<PlannedStep>,
+}
+
+impl PlannedCase {
+    /// True when any step or cleanup step changes state.
+    pub fn writes(&self) -> bool {
+        self.steps
+            .iter()
+            .chain(&self.cleanup)
+            .any(|s| WRITE_METHODS.contains(&s.method.as_str()))
+    }
+}
+
+/// A compiled step.
+#[derive(Debug, Clone)]
+pub struct PlannedStep {
+    /// Name for reports.
+    pub name: String,
+    /// HTTP method, uppercase.
+    pub method: String,
+    /// Path template.
+    pub path: Template,
+    /// Query parameters.
+    pub query: Vec<(String, Template)>,
+    /// Extra headers.
+    pub headers: Vec<(String, Template)>,
+    /// Body.
+    pub body: Option<BodySpec>,
+    /// Timeout for this step, if set.
+    pub timeout: Option<Duration>,
+    /// How it authenticates.
+    pub auth: StepAuth,
+    /// Expectations.
+    pub checks: Vec<Check>,
+    /// Variables taken from the response.
+    pub captures: Vec<Capture>,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum BodySpec {
+    /// JSON, sent with `Content-Type: application/json`.
+    Json(JsonTemplate),
+    /// Raw text, sent as written.
+    Raw(Template),
+}
+
+/// How a step authenticates.
+#[derive(Debug, Clone)]
+pub enum StepAuth {
+    /// The suite's credential.
+    Default,
+    /// No auth header.
+    None,
+    /// This value instead of the credential.
+    Value(Template),
+}
+
+/// A variable captured from a response.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    /// Variable name.
+    pub name: String,
+    /// Where it comes from.
+    pub source: CaptureSource,
+    /// Redacted in reports.
+    pub secret: bool,
+    /// A missing value is not a failure.
+    pub optional: bool,
+}
+
+/// Where a capture reads.
+#[derive(Debug, Clone)]
+pub enum CaptureSource {
+    /// A JSONPath into the body (its first match).
+    JsonPath(String, JsonPath),
+    /// A response header.
+    Header(String),
+}
+
+/// Plans every loaded suite; all problems at once.
+pub fn plan(suites: Vec<LoadedSuite>) -> Result<Vec<PlannedSuite>, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let mut out = Vec::new();
+    let mut names = BTreeSet::new();
+    for s in suites {
+        if !names.insert(s.def.name.value.clone()) {
+            let p = Pos::from_location(&s.def.name.referenced);
+            diags.push(Diagnostic::at(
+                &s.source,
+                p,
+                format!("another suite is also named `{}`", s.def.name.value),
+            ));
+        }
+        out.push(plan_suite(s, &mut diags));
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        diags.sort();
+        Err(diags)
+    }
+}
+
+/// Plans one suite; problems go to `diags`.
+pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
+    let def = s.def;
+    let name = def.name.value.clone();
+    let schemas_dir = match &def.schemas {
+        Some(p) => s.dir.join(&p.value),
+        None => s.dir.join("../../schemas").join(&name),
+    };
+    if let Some(p) = &def.schemas
+        && !schemas_dir.is_dir()
+    {
+        diags.push(Diagnostic::at(
+            &s.source,
+            Pos::from_location(&p.referenced),
+            format!("schemas folder `{}` does not exist", schemas_dir.display()),
+        ));
+    }
+    let schemas = SchemaRegistry::load(&name, &schemas_dir, diags);
+
+    let mut ctx = Ctx {
+        source: &s.source,
+        diags,
+        schemas: &schemas,
+    };
+    let variables = ctx.var_templates(
+        &def.variables,
+        &mut BUILTIN_VARS.iter().map(|v| v.to_string()).collect(),
+    );
+    let targets = def
+        .targets
+        .iter()
+        .map(|(k, t): (&String, &TargetFile)| {
+            (
+                k.clone(),
+                TargetDef {
+                    url: t.url.value.clone(),
+                    read_only: t.read_only,
+                },
+            )
+        })
+        .collect::<IndexMap<_, _>>();
+    for (k, t) in &def.targets {
+        let v = &t.url.value;
+        if v != "mock" && url::Url::parse(v).is_err() {
+            ctx.err(
+                Pos::from_location(&t.url.referenced),
+                format!("target `{k}`: `{v}` is neither `mock` nor an absolute URL"),
+            );
+        }
+    }
+    let auth = def.auth.as_ref().map(|a| AuthDef {
+        header: a.header.value.clone(),
+        prefix: a.prefix.clone(),
+        env: a.env.value.clone(),
+    });
+    let suite_vars: Vec<String> = BUILTIN_VARS
+        .iter()
+        .map(|v| v.to_string())
+        .chain(variables.iter().map(|(k, _)| k.clone()))
+        .collect();
+
+    let mut cases = Vec::new();
+    for file in &s.files {
+        let stem = file
+            .source
+            .path
+            .file_stem()
+            .and_then(|x| x.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let mut fctx = Ctx {
+            source: &file.source,
+            diags: &mut *ctx.diags,
+            schemas: &schemas,
+        };
+        let mut seen = BTreeSet::new();
+        for c in &file.def.cases {
+            if !seen.insert(c.name.value.clone()) {
+                fctx.err(
+                    Pos::from_location(&c.name.referenced),
+                    format!("another case in this file is also named `{}`", c.name.value),
+                );
+            }
+            let id = CaseId {
+                suite: name.clone(),
+                file: stem.clone(),
+                name: c.name.value.clone(),
+            };
+            if let Some(pc) = fctx.case(c, id, &file.source.path, &suite_vars) {
+                cases.push(pc);
+            }
+        }
+    }
+
+    PlannedSuite {
+        name,
+        mock: def.mock.map(|m| m.value),
+        targets,
+        auth,
+        schemas,
+        variables,
+        cases,
+    }
+}
+
+struct Ctx<'a> {
+    source: &'a Source,
+    diags: &'a mut Diagnostics,
+    schemas: &'a SchemaRegistry,
+}
+
+fn pos<T>(s: &S<T>) -> Pos {
+    Pos::from_location(&s.referenced)
+}
+
+impl Ctx<'_> {
+    fn err(&mut self, pos: Pos, message: impl Into<String>) {
+        self.diags.push(Diagnostic::at(self.source, pos, message));
+    }
+
+    fn plan_err(&mut self, e: PlanError) {
+        self.diags
+            .push(Diagnostic::at(self.source, e.pos, e.message).with_help_opt(e.help));
+    }
+
+    fn template(&mut self, s: &S<String>) -> Option<Template> {
+        match Template::parse(&s.value) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                let p = pos(s);
+                self.err(
+                    Pos::new(
+                        p.line,
+                        p.column + e.offset + usize::from(!s.value.is_empty() && self.quoted_at(p)),
+                    ),
+                    e.message,
+                );
+                None
+            }
+        }
+    }
+
+    fn quoted_at(&self, p: Pos) -> bool {
+        self.source
+            .text
+            .lines()
+            .nth(p.line.saturating_sub(1))
+            .and_then(|l| l.chars().nth(p.column.saturating_sub(1)))
+            .is_some_and(|c| c == '"' || c == '\'')
+    }
+
+    /// Reports variables of `vars` not in `known`.
+    fn check_vars<'v>(
+        &mut self,
+        vars: impl IntoIterator<Item = &'v str>,
+        known: &BTreeSet<String>,
+        at: Pos,
+    ) {
+        for v in vars {
+            if !known.contains(v) {
+                let help = did_you_mean(v, known.iter().map(String::as_str));
+                self.diags.push(
+                    Diagnostic::at(self.source, at, format!("undefined variable `{v}`: no suite variable, case variable or earlier capture sets it"))
+                        .with_help_opt(help),
+                );
+            }
+        }
+    }
+
+    fn var_templates(
+        &mut self,
+        defs: &IndexMap<String, S<String>>,
+        known: &mut BTreeSet<String>,
+    ) -> Vec<(String, Template)> {
+        let mut out = Vec::new();
+        for (k, v) in defs {
+            if let Some(t) = self.template(v) {
+                let vars: Vec<String> = t.vars().map(str::to_owned).collect();
+                self.check_vars(vars.iter().map(String::as_str), known, pos(v));
+                out.push((k.clone(), t));
+            }
+            known.insert(k.clone());
+        }
+        out
+    }
+
+    fn case(
+        &mut self,
+        c: &CaseDef,
+        id: CaseId,
+        file: &Path,
+        suite_vars: &[String],
+    ) -> Option<PlannedCase> {
+        let before = self.diags.0.len();
+        let mut known: BTreeSet<String> = suite_vars.iter().cloned().collect();
+        let variables = self.var_templates(&c.variables, &mut known);
+        if c.steps.is_empty() {
+            self.err(
+                pos(&c.name),
+                format!("case `{}` has no steps", c.name.value),
+            );
+        }
+        let mut steps = Vec::new();
+        for s in &c.steps {
+            if let Some(p) = self.step(s, &known, file) {
+                known.extend(p.captures.iter().map(|c| c.name.clone()));
+                steps.push(p);
+            }
+        }
+        let mut cleanup = Vec::new();
+        for s in &c.cleanup {
+            if let Some(p) = self.step(s, &known, file) {
+                known.extend(p.captures.iter().map(|c| c.name.clone()));
+                cleanup.push(p);
+            }
+        }
+        (self.diags.0.len() == before).then(|| PlannedCase {
+            id,
+            file: file.to_path_buf(),
+            line: pos(&c.name).line,
+            tags: c.tags.iter().map(|t| t.value.clone()).collect(),
+            variables,
+            steps,
+            cleanup,
+        })
+    }
+
+    fn step(&mut self, s: &StepDef, known: &BTreeSet<String>, file: &Path) -> Option<PlannedStep> {
+        let before = self.diags.0.len();
+        let r = &s.request;
+        let method = r.method.value.trim().to_ascii_uppercase();
+        if !METHODS.contains(&method.as_str()) {
+            let help = did_you_mean(&method, METHODS.iter().copied());
+            self.diags.push(
+                Diagnostic::at(
+                    self.source,
+                    pos(&r.method),
+                    format!(
+                        "unknown HTTP method `{}`; expected one of {}",
+                        r.method.value,
+                        METHODS.join(", ")
+                    ),
+                )
+                .with_help_opt(help),
+            );
+        }
+        let path = self.template(&r.path);
+        if let Some(t) = &path {
+            self.check_vars(t.vars(), known, pos(&r.path));
+            if !r.path.value.starts_with('/') && !r.path.value.starts_with("{{") {
+                self.err(
+                    pos(&r.path),
+                    format!("path `{}` must start with `/`", r.path.value),
+                );
+            }
+        }
+        let query = self.templated_pairs(
+            r.query.iter().map(|(k, v)| {
+                (
+                    k,
+                    S {
+                        value: v.value.0.clone(),
+                        referenced: v.referenced,
+                        defined: v.defined,
+                    },
+                )
+            }),
+            known,
+        );
+        let headers = self.templated_pairs(
+            r.headers.iter().map(|(k, v)| {
+                (
+                    k,
+                    S {
+                        value: v.value.clone(),
+                        referenced: v.referenced,
+                        defined: v.defined,
+                    },
+                )
+            }),
+            known,
+        );
+
+        let mut bodies = 0;
+        let mut body = None;
+        if let Some(j) = &r.json.0 {
+            bodies += 1;
+            body = self
+                .json_template(&j.value, pos(j), known)
+                .map(BodySpec::Json);
+        }
+        if let Some(f) = &r.json_file {
+            bodies += 1;
+            let path = file.parent().unwrap_or(Path::new(".")).join(&f.value);
+            match std::fs::read_to_string(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str::<Value>(&t).map_err(|e| e.to_string()))
+            {
+                Ok(v) => body = self.json_template(&v, pos(f), known).map(BodySpec::Json),
+                Err(e) => self.err(
+                    pos(f),
+                    format!("cannot use `{}` as a JSON body: {e}", path.display()),
+                ),
+            }
+        }
+        if let Some(b) = &r.body {
+            bodies += 1;
+            if let Some(t) = self.template(b) {
+                self.check_vars(t.vars(), known, pos(b));
+                body = Some(BodySpec::Raw(t));
+            }
+        }
+        if bodies > 1 {
+            self.err(
+                pos(&r.method),
+                "give at most one of `json`, `json_file` and `body`",
+            );
+        }
+        let timeout = r
+            .timeout
+            .as_ref()
+            .and_then(|t| match parse_duration(&t.value) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.err(pos(t), e);
+                    None
+                }
+            });
+        let auth = match &r.auth {
+            None => StepAuth::Default,
+            Some(a) => match &a.value {
+                AuthMode {
+                    none: true,
+                    value: None,
+                } => StepAuth::None,
+                AuthMode {
+                    none: false,
+                    value: None,
+                } => StepAuth::Default,
+                AuthMode {
+                    none: false,
+                    value: Some(v),
+                } => match Template::parse(v) {
+                    Ok(t) => {
+                        self.check_vars(t.vars(), known, pos(a));
+                        StepAuth::Value(t)
+                    }
+                    Err(e) => {
+                        self.err(pos(a), e.message);
+                        StepAuth::Default
+                    }
+                },
+                AuthMode {
+                    none: true,
+                    value: Some(_),
+                } => {
+                    self.err(pos(a), "`auth` cannot be both `none` and a `value`");
+                    StepAuth::None
+                }
+            },
+        };
+
+        let checks = self.checks(s, known);
+        let mut captures = Vec::new();
+        for (name, c) in &s.capture {
+            let p = pos(c);
+            match (&c.value.jsonpath, &c.value.header) {
+                (Some(jp), None) => match JsonPath::parse(jp) {
+                    Ok(parsed) => captures.push(Capture {
+                        name: name.clone(),
+                        source: CaptureSource::JsonPath(jp.clone(), parsed),
+                        secret: c.value.secret,
+                        optional: c.value.optional,
+                    }),
+                    Err(e) => self.err(
+                        p,
+                        format!("invalid JSONPath `{jp}` for capture `{name}`: {e}"),
+                    ),
+                },
+                (None, Some(h)) => captures.push(Capture {
+                    name: name.clone(),
+                    source: CaptureSource::Header(h.clone()),
+                    secret: c.value.secret,
+                    optional: c.value.optional,
+                }),
+                _ => self.err(
+                    p,
+                    format!("capture `{name}`: give exactly one of `jsonpath` and `header`"),
+                ),
+            }
+        }
+
+        let name = s
+            .name
+            .as_ref()
+            .map(|n| n.value.clone())
+            .unwrap_or_else(|| format!("{method} {}", r.path.value));
+        (self.diags.0.len() == before).then(|| PlannedStep {
+            name,
+            method,
+            path: path.expect("no diagnostic means the path parsed"),
+            query,
+            headers,
+            body,
+            timeout,
+            auth,
+            checks,
+            captures,
+        })
+    }
+
+    fn templated_pairs<'k>(
+        &mut self,
+        pairs: impl Iterator<Item = (&'k String, S<String>)>,
+        known: &BTreeSet<String>,
+    ) -> Vec<(String, Template)> {
+        let mut out = Vec::new();
+        for (k, v) in pairs {
+            if let Some(t) = self.template(&v) {
+                self.check_vars(t.vars(), known, pos(&v));
+                out.push((k.clone(), t));
+            }
+        }
+        out
+    }
+
+    fn json_template(
+        &mut self,
+        v: &Value,
+        at: Pos,
+        known: &BTreeSet<String>,
+    ) -> Option<JsonTemplate> {
+        match JsonTemplate::parse(v) {
+            Ok(t) => {
+                self.check_vars(t.vars(), known, at);
+                Some(t)
+            }
+            Err(e) => {
+                self.err(at, e.message);
+                None
+            }
+        }
+    }
+
+    fn checks(&mut self, s: &StepDef, known: &BTreeSet<String>) -> Vec<Check> {
+        let e = &s.expect;
+        let mut checks = Vec::new();
+        match &e.status {
+            Some(st) => match StatusCheck::compile(&st.value, pos(st)) {
+                Ok(c) => checks.push(Check::Status(c)),
+                Err(err) => self.plan_err(err),
+            },
+            None => self.err(
+                pos(&s.request.method),
+                "a step needs `expect: { status: … }`: every response's status is checked",
+            ),
+        }
+        for (name, h) in &e.headers {
+            match HeaderCheck::compile(name, &h.value, pos(h)) {
+                Ok(cs) => {
+                    if let Some(eq) = &h.value.equals
+                        && let Ok(t) = Template::parse(eq)
+                    {
+                        self.check_vars(t.vars(), known, pos(h));
+                    }
+                    checks.extend(cs.into_iter().map(Check::Header));
+                }
+                Err(err) => self.plan_err(err),
+            }
+        }
+        if let Some(b) = &e.body.0
+            && let Some(t) = self.json_template(&b.value, pos(b), known)
+        {
+            checks.push(Check::Body(BodyCheck::exact(t)));
+        }
+        if let Some(b) = &e.body_subset.0
+            && let Some(t) = self.json_template(&b.value, pos(b), known)
+        {
+            checks.push(Check::Body(BodyCheck::subset(t)));
+        }
+        for jp in &e.jsonpath {
+            match JsonPathCheck::compile(jp) {
+                Ok(cs) => {
+                    for c in &cs {
+                        self.check_vars(c.vars(), known, pos(&jp.path));
+                    }
+                    checks.extend(cs.into_iter().map(Check::JsonPath));
+                }
+                Err(err) => self.plan_err(err),
+            }
+        }
+        if let Some(sc) = &e.schema {
+            if self.schemas.contains(&sc.value) {
+                checks.push(Check::Schema(SchemaCheck::new(sc.value.clone())));
+            } else {
+                let help = did_you_mean(&sc.value, self.schemas.names());
+                let msg = format!(
+                    "unknown schema `{}`: no `{}.json` in {}",
+                    sc.value,
+                    sc.value,
+                    self.schemas.dir().display()
+                );
+                self.diags
+                    .push(Diagnostic::at(self.source, pos(sc), msg).with_help_opt(help));
+            }
+        }
+        checks
+    }
+}
+
+/// `5s`, `500ms`, `1m` or a number of seconds.
+pub fn parse_duration(s: &Scalar) -> Result<Duration, String> {
+    let t = s.0.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        if secs > 0.0 && secs.is_finite() && secs <= 86_400.0 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+        return Err(format!("timeout `{t}` must be between 0 and 86400 seconds"));
+    }
+    humantime::parse_duration(t)
+        .map_err(|e| format!("invalid timeout `{t}`: {e} (write e.g. `5s` or `500ms`)"))
+        .and_then(|d| {
+            if d.is_zero() {
+                Err("a timeout of zero never succeeds".into())
+            } else {
+                Ok(d)
+            }
+        })
+}

@@ -1,0 +1,138 @@
+//! What running a case produced: plain data that every reporter reads.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::check::CheckResult;
+use crate::plan::CaseId;
+
+/// How a case ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every step and cleanup step passed.
+    Passed,
+    /// The target answered, but not as the contract says.
+    Failed,
+    /// A transport or runtime problem stopped a step (refused, timeout, TLS, invalid HTTP).
+    Errored,
+    /// Not run, with the reason.
+    Skipped(String),
+}
+
+impl Outcome {
+    /// `pass`, `fail`, `error` or `skip`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Outcome::Passed => "pass",
+            Outcome::Failed => "fail",
+            Outcome::Errored => "error",
+            Outcome::Skipped(_) => "skip",
+        }
+    }
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// Every check passed.
+    Passed,
+    /// At least one check failed.
+    Failed,
+    /// No usable response, or the request could not be built.
+    Errored(String),
+    /// Not run, with the reason.
+    Skipped(String),
+}
+
+/// One step's record.
+#[derive(Debug, Clone)]
+pub struct StepResult {
+    /// 1-based position among the case's steps (or cleanup steps).
+    pub index: usize,
+    /// True for a cleanup step.
+    pub cleanup: bool,
+    /// Step name.
+    pub name: String,
+    /// `GET http://…`, when the request was built.
+    pub request_line: Option<String>,
+    /// Response status, when one came.
+    pub status: Option<u16>,
+    /// The first 2 KB of the response body, kept for failed steps only.
+    pub body_preview: Option<String>,
+    /// Every check's result.
+    pub checks: Vec<CheckResult>,
+    /// How it ended.
+    pub outcome: StepOutcome,
+    /// Time spent.
+    pub duration: Duration,
+}
+
+impl StepResult {
+    /// `step 2 "get the user"` or `cleanup 1 "delete"`.
+    pub fn title(&self) -> String {
+        let kind = if self.cleanup { "cleanup" } else { "step" };
+        format!("{kind} {} \"{}\"", self.index, self.name)
+    }
+}
+
+/// One case's record.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// `suite::file::name`.
+    pub id: CaseId,
+    /// The case file.
+    pub file: PathBuf,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Target name.
+    pub target: String,
+    /// Base URL used.
+    pub base_url: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Steps then cleanup steps.
+    pub steps: Vec<StepResult>,
+    /// Wall time.
+    pub duration: Duration,
+}
+
+/// Totals of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Passed cases.
+    pub passed: usize,
+    /// Cases with contract failures.
+    pub failed: usize,
+    /// Cases with transport or runtime errors.
+    pub errored: usize,
+    /// Skipped cases.
+    pub skipped: usize,
+}
+
+impl Totals {
+    /// Counts outcomes.
+    pub fn of(results: &[CaseResult]) -> Totals {
+        let mut t = Totals::default();
+        for r in results {
+            match r.outcome {
+                Outcome::Passed => t.passed += 1,
+                Outcome::Failed => t.failed += 1,
+                Outcome::Errored => t.errored += 1,
+                Outcome::Skipped(_) => t.skipped += 1,
+            }
+        }
+        t
+    }
+
+    /// The exit code for these totals: runtime outranks contract failure.
+    pub fn exit_code(&self) -> u8 {
+        use crate::error::exit;
+        if self.errored > 0 {
+            exit::RUNTIME
+        } else if self.failed > 0 {
+            exit::CONTRACT
+        } else {
+            exit::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! Runs one planned case against one target: steps in order, checks after
+//! each response, captures for later steps, cleanup steps always.
+//!
+//! This is the engine both front ends share: `conform run` and the
+//! libtest-mimic harness behind `cargo test`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::check::CheckResult;
+use crate::check::result::preview_bytes;
+use crate::exec::{self, ClientOptions, Exchange, RequestRecord};
+use crate::plan::{
+    BodySpec, CaptureSource, PlannedCase, PlannedStep, PlannedSuite, StepAuth, WRITE_METHODS,
+};
+use crate::result::{CaseResult, Outcome, StepOutcome, StepResult};
+use crate::schema::SchemaRegistry;
+use crate::target::Target;
+use crate::template::{Template, Vars};
+
+/// Marker written in place of every secret.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// What every case of a run shares.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    /// The one HTTP client.
+    pub client: reqwest::Client,
+    /// Client settings (body cap).
+    pub client_options: ClientOptions,
+    /// Timeout of a step that sets none.
+    pub default_timeout: Duration,
+    /// Send writes to read-only targets anyway.
+    pub allow_writes: bool,
+    /// Unique per run: `{{run_id}}`.
+    pub run_id: String,
+}
+
+/// Runs one case; never panics on anything the server sends.
+pub async fn run_case(
+    case: &PlannedCase,
+    suite: &PlannedSuite,
+    target: &Target,
+    ctx: &RunContext,
+) -> CaseResult {
+    let started = Instant::now();
+    let mut result = CaseResult {
+        id: case.id.clone(),
+        file: case.file.clone(),
+        tags: case.tags.clone(),
+        target: target.name.clone(),
+        base_url: target.base_url.to_string(),
+        outcome: Outcome::Passed,
+        steps: Vec::new(),
+        duration: Duration::ZERO,
+    };
+    if target.read_only && !ctx.allow_writes && case.writes() {
+        let methods: Vec<&str> = case
+            .steps
+            .iter()
+            .chain(&case.cleanup)
+            .map(|s| s.method.as_str())
+            .filter(|m| WRITE_METHODS.contains(m))
+            .collect();
+        result.outcome = Outcome::Skipped(format!(
+            "target `{}` is read-only and this case sends {} (pass --allow-writes to send it anyway)",
+            target.name,
+            methods.first().copied().unwrap_or("a write")
+        ));
+        return result;
+    }
+
+    let mut vars = Vars::new();
+    vars.insert("run_id".into(), Value::String(ctx.run_id.clone()));
+    for (k, t) in suite.variables.iter().chain(&case.variables) {
+        match t.render(&vars) {
+            Ok(v) => {
+                vars.insert(k.clone(), Value::String(v));
+            }
+            Err(e) => {
+                result.outcome = Outcome::Errored;
+                result.steps.push(not_run(
+                    0,
+                    false,
+                    format!("variable `{k}`"),
+                    StepOutcome::Errored(e),
+                ));
+                result.duration = started.elapsed();
+                return result;
+            }
+        }
+    }
+
+    let mut broken = false;
+    for (i, step) in case.steps.iter().enumerate() {
+        if broken {
+            result.steps.push(not_run(
+                i + 1,
+                false,
+                step.name.clone(),
+                StepOutcome::Skipped("an earlier step did not pass".into()),
+            ));
+            continue;
+        }
+        let r = run_step(step, i + 1, false, &mut vars, target, &suite.schemas, ctx).await;
+        broken = r.outcome != StepOutcome::Passed;
+        result.steps.push(r);
+    }
+    for (i, step) in case.cleanup.iter().enumerate() {
+        result
+            .steps
+            .push(run_step(step, i + 1, true, &mut vars, target, &suite.schemas, ctx).await);
+    }
+
+    result.outcome = if result
+        .steps
+        .iter()
+        .any(|s| matches!(s.outcome, StepOutcome::Errored(_)))
+    {
+        Outcome::Errored
+    } else if result
+        .steps
+        .iter()
+        .any(|s| s.outcome == StepOutcome::Failed)
+    {
+        Outcome::Failed
+    } else {
+        Outcome::Passed
+    };
+    result.duration = started.elapsed();
+    result
+}
+
+fn not_run(index: usize, cleanup: bool, name: String, outcome: StepOutcome) -> StepResult {
+    StepResult {
+        index,
+        cleanup,
+        name,
+        request_line: None,
+        status: None,
+        body_preview: None,
+        checks: Vec::new(),
+        outcome,
+        duration: Duration::ZERO,
+    }
+}
+
+/// Builds the request; `Err` names the variable or part that could not be rendered.
+fn build(
+    step: &PlannedStep,
+    vars: &Vars,
+    target: &Target,
+) -> Result<(RequestRecord, Vec<(String, String)>), String> {
+    let path = render_path(&step.path, vars)?;
+    let base = target.base_url.as_str().trim_end_matches('/');
+    let mut url = url::Url::parse(&format!("{base}{path}"))
+        .map_err(|e| format!("invalid URL `{base}{path}`: {e}"))?;
+    if !step.query.is_empty() {
+        let mut q = url.query_pairs_mut();
+        for (k, t) in &step.query {
+            q.append_pair(k, &t.render(vars)?);
+        }
+    }
+    let mut headers: Vec<(String, String)> = vec![("accept".into(), "application/json".into())];
+    let body = match &step.body {
+        None => None,
+        Some(BodySpec::Json(t)) => {
+            headers.push(("content-type".into(), "application/json".into()));
+            Some(t.render(vars)?.to_string())
+        }
+        Some(BodySpec::Raw(t)) => Some(t.render(vars)?),
+    };
+    for (k, t) in &step.headers {
+        let v = t.render(vars)?;
+        headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
+        headers.push((k.clone(), v));
+    }
+    let mut shown = headers.clone();
+    if let Some(auth) = &target.auth {
+        let secret = match &step.auth {
+            StepAuth::None => None,
+            StepAuth::Default => Some(auth.secret.expose().to_owned()),
+            StepAuth::Value(t) => Some(t.render(vars)?),
+        };
+        if let Some(secret) = secret {
+            headers.push((auth.header.clone(), format!("{}{secret}", auth.prefix)));
+            shown.push((auth.header.clone(), REDACTED.into()));
+        }
+    }
+    let record = RequestRecord {
+        method: step.method.clone(),
+        url: url.to_string(),
+        headers: shown,
+        body,
+    };
+    Ok((record, headers))
+}
+
+/// Renders a path, percent-encoding variable values so `/` or spaces in data stay in their segment.
+fn render_path(t: &Template, vars: &Vars) -> Result<String, String> {
+    let mut encoded = Vars::new();
+    for v in t.vars() {
+        if let Some(val) = vars.get(v) {
+            let text = match val {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            encoded.insert(v.to_owned(), Value::String(encode_segment(&text)));
+        }
+    }
+    t.render(&encoded)
+}
+
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn run_step(
+    step: &PlannedStep,
+    index: usize,
+    cleanup: bool,
+    vars: &mut Vars,
+    target: &Target,
+    schemas: &SchemaRegistry,
+    ctx: &RunContext,
+) -> StepResult {
+    let started = Instant::now();
+    let (record, real_headers) = match build(step, vars, target) {
+        Ok(x) => x,
+        Err(e) if cleanup => {
+            return not_run(
+                index,
+                cleanup,
+                step.name.clone(),
+                StepOutcome::Skipped(format!("not needed or not possible: {e}")),
+            );
+        }
+        Err(e) => {
+            return not_run(
+                index,
+                cleanup,
+                step.name.clone(),
+                StepOutcome::Errored(format!("cannot build the request: {e}")),
+            );
+        }
+    };
+    let timeout = step.timeout.unwrap_or(ctx.default_timeout);
+    let (record, sent) = exec::send(
+        &ctx.client,
+        record,
+        real_headers,
+        timeout,
+        &ctx.client_options,
+    )
+    .await;
+    let mut r = not_run(index, cleanup, step.name.clone(), StepOutcome::Passed);
+    r.request_line = Some(record.line());
+    let ex = match sent {
+        Ok(ex) => ex,
+        Err(e) => {
+            r.outcome = StepOutcome::Errored(e.to_string());
+            r.duration = started.elapsed();
+            return r;
+        }
+    };
+    r.status = Some(ex.response.status);
+    r.checks = step
+        .checks
+        .iter()
+        .map(|c| c.evaluate(&ex, vars, schemas))
+        .collect();
+    for cap in &step.captures {
+        match capture(&cap.source, &ex) {
+            Ok(v) => {
+                vars.insert(cap.name.clone(), v);
+            }
+            Err(_) if cap.optional => {}
+            Err(e) => r.checks.push(CheckResult::fail(
+                format!("capture `{}`", cap.name),
+                e.0,
+                e.1,
+            )),
+        }
+    }
+    if r.checks.iter().any(|c| !c.passed()) {
+        r.outcome = StepOutcome::Failed;
+        r.body_preview = Some(preview_bytes(&ex.response.body));
+    }
+    r.duration = started.elapsed();
+    r
+}
+
+/// The captured value, or (expected, actual) for a failure.
+fn capture(source: &CaptureSource, ex: &Exchange) -> Result<Value, (String, String)> {
+    match source {
+        CaptureSource::Header(h) => ex
+            .response
+            .header_all(h)
+            .next()
+            .map(|v| Value::String(v.to_owned()))
+            .ok_or_else(|| (format!("a `{h}` header"), "(absent)".into())),
+        CaptureSource::JsonPath(text, path) => {
+            let body = ex.response.json().map_err(|e| {
+                (
+                    format!("a JSON body with {text}"),
+                    crate::check::result::not_json(ex, e),
+                )
+            })?;
+            path.query(body)
+                .first()
+                .cloned()
+                .ok_or_else(|| (format!("a value at {text}"), "no match".into()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_values_are_percent_encoded() {
+        let t = Template::parse("/users/{{n}}").unwrap();
+        let mut v = Vars::new();
+        v.insert("n".into(), Value::String("a b/c".into()));
+        assert_eq!(render_path(&t, &v).unwrap(), "/users/a%20b%2Fc");
+    }
+}
