@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use crate::case::{Diagnostics, load_dir};
+use crate::case::{Diagnostics, load_dir_partial};
 use crate::cli::{CasesArg, Cli, Command, MockArgs, RunArgs, SelectArgs};
 use crate::error::{ExpectedError, exit};
 use crate::exec::{ClientOptions, build_client};
@@ -38,8 +38,19 @@ pub fn main(cli: Cli) -> u8 {
 
 /// Loads and plans every suite under `dir`.
 pub fn load_and_plan(dir: &Path) -> Result<Vec<PlannedSuite>, ExpectedError> {
-    let loaded = load_dir(dir).map_err(ExpectedError::Load)?;
-    plan(loaded).map_err(ExpectedError::Load)
+    let (loaded, mut diags) = load_dir_partial(dir);
+    match plan(loaded) {
+        Ok(planned) if diags.is_empty() => Ok(planned),
+        Ok(_) => {
+            diags.sort();
+            Err(ExpectedError::Load(diags))
+        }
+        Err(more) => {
+            diags.0.extend(more.0);
+            diags.sort();
+            Err(ExpectedError::Load(diags))
+        }
+    }
 }
 
 /// Keeps the selected suites and, in them, the selected cases.

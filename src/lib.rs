@@ -24,6 +24,7 @@ pub mod error;
 pub mod exec;
 pub mod mock;
 pub mod plan;
+pub mod redact;
 pub mod report;
 pub mod result;
 pub mod runner;

@@ -212,10 +212,10 @@ pub fn plan(suites: Vec<LoadedSuite>) -> Result<Vec<PlannedSuite>, Diagnostics> 
 pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
     let def = s.def;
     let name = def.name.value.clone();
-    let schemas_dir = match &def.schemas {
+    let schemas_dir = normalize(&match &def.schemas {
         Some(p) => s.dir.join(&p.value),
         None => s.dir.join("../../schemas").join(&name),
-    };
+    });
     if let Some(p) = &def.schemas
         && !schemas_dir.is_dir()
     {
@@ -715,6 +715,28 @@ impl Ctx<'_> {
             }
         }
         checks
+    }
+}
+
+/// Removes `.` and `..` components lexically, so messages show `schemas/x`, not `cases/x/../../schemas/x`.
+pub fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
     }
 }
 

@@ -19,8 +19,8 @@ use crate::schema::SchemaRegistry;
 use crate::target::Target;
 use crate::template::{Template, Vars};
 
-/// Marker written in place of every secret.
-pub const REDACTED: &str = "[REDACTED]";
+pub use crate::redact::REDACTED;
+use crate::redact::Redactor;
 
 /// What every case of a run shares.
 #[derive(Debug, Clone)]
@@ -92,6 +92,18 @@ pub async fn run_case(
         }
     }
 
+    let mut state = CaseState {
+        vars,
+        redactor: Redactor::default(),
+    };
+    if let Some(auth) = &target.auth {
+        state.redactor.add(auth.secret.expose());
+    }
+    let scope = Scope {
+        target,
+        schemas: &suite.schemas,
+        ctx,
+    };
     let mut broken = false;
     for (i, step) in case.steps.iter().enumerate() {
         if broken {
@@ -103,14 +115,14 @@ pub async fn run_case(
             ));
             continue;
         }
-        let r = run_step(step, i + 1, false, &mut vars, target, &suite.schemas, ctx).await;
+        let r = run_step(step, i + 1, false, &mut state, &scope).await;
         broken = r.outcome != StepOutcome::Passed;
         result.steps.push(r);
     }
     for (i, step) in case.cleanup.iter().enumerate() {
         result
             .steps
-            .push(run_step(step, i + 1, true, &mut vars, target, &suite.schemas, ctx).await);
+            .push(run_step(step, i + 1, true, &mut state, &scope).await);
     }
 
     result.outcome = if result
@@ -128,6 +140,7 @@ pub async fn run_case(
     } else {
         Outcome::Passed
     };
+    state.redactor.apply_to(&mut result);
     result.duration = started.elapsed();
     result
 }
@@ -224,15 +237,32 @@ fn encode_segment(s: &str) -> String {
     out
 }
 
+/// What every step of one case reads.
+struct Scope<'a> {
+    target: &'a Target,
+    schemas: &'a SchemaRegistry,
+    ctx: &'a RunContext,
+}
+
+/// What steps of one case change: variables, and the secrets seen so far.
+struct CaseState {
+    vars: Vars,
+    redactor: Redactor,
+}
+
 async fn run_step(
     step: &PlannedStep,
     index: usize,
     cleanup: bool,
-    vars: &mut Vars,
-    target: &Target,
-    schemas: &SchemaRegistry,
-    ctx: &RunContext,
+    state: &mut CaseState,
+    scope: &Scope<'_>,
 ) -> StepResult {
+    let Scope {
+        target,
+        schemas,
+        ctx,
+    } = *scope;
+    let CaseState { vars, redactor } = state;
     let started = Instant::now();
     let (record, real_headers) = match build(step, vars, target) {
         Ok(x) => x,
@@ -281,6 +311,12 @@ async fn run_step(
     for cap in &step.captures {
         match capture(&cap.source, &ex) {
             Ok(v) => {
+                if cap.secret {
+                    match &v {
+                        Value::String(s) => redactor.add(s),
+                        other => redactor.add(&other.to_string()),
+                    }
+                }
                 vars.insert(cap.name.clone(), v);
             }
             Err(_) if cap.optional => {}

@@ -149,9 +149,19 @@ impl SchemaRegistry {
             .map(|e| Violation {
                 instance_path: e.instance_path().to_string(),
                 schema_path: e.schema_path().to_string(),
-                message: e.masked().to_string(),
+                message: violation_message(&e.to_string(), || e.masked().to_string()),
             })
             .collect()
+    }
+}
+
+/// The violation with the offending value when it is short; the value-free
+/// wording when printing the value would flood the report (a whole object).
+fn violation_message(full: &str, masked: impl FnOnce() -> String) -> String {
+    if full.len() <= 240 && !full.contains('\n') {
+        full.to_owned()
+    } else {
+        masked()
     }
 }
 

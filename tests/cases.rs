@@ -28,7 +28,11 @@ static SHARED: OnceLock<Result<Shared, String>> = OnceLock::new();
 fn shared() -> Result<&'static Shared, Failed> {
     SHARED
         .get_or_init(|| {
-            let suites = PLAN.lock().expect("plan lock").take().expect("the plan is set before trials run");
+            let suites = PLAN
+                .lock()
+                .expect("plan lock")
+                .take()
+                .expect("the plan is set before trials run");
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
@@ -58,10 +62,14 @@ fn main() {
                             let sh = shared()?;
                             let (suite, target) = &sh.prepared.suites[si];
                             let case = &suite.cases[ci];
-                            let r = sh.rt.block_on(conform::runner::run_case(case, suite, target, &sh.ctx));
+                            let r = sh
+                                .rt
+                                .block_on(conform::runner::run_case(case, suite, target, &sh.ctx));
                             match r.outcome {
                                 Outcome::Passed | Outcome::Skipped(_) => Ok(()),
-                                Outcome::Failed | Outcome::Errored => Err(failure_detail(&r).into()),
+                                Outcome::Failed | Outcome::Errored => {
+                                    Err(failure_detail(&r).into())
+                                }
                             }
                         })
                         .with_kind(s.name.clone()),
@@ -73,7 +81,9 @@ fn main() {
         }
         Err(e) => {
             let text = e.to_string();
-            vec![Trial::test("conform::load", move || Err(text.clone().into()))]
+            vec![Trial::test("conform::load", move || {
+                Err(text.clone().into())
+            })]
         }
     };
     libtest_mimic::run(&args, trials).exit();

@@ -38,6 +38,18 @@ pub struct LoadedFile {
 
 /// Loads every suite under `cases_dir` (each sub-folder with a `suite.yaml`).
 pub fn load_dir(cases_dir: &Path) -> Result<Vec<LoadedSuite>, Diagnostics> {
+    let (suites, mut diags) = load_dir_partial(cases_dir);
+    if diags.is_empty() {
+        Ok(suites)
+    } else {
+        diags.sort();
+        Err(diags)
+    }
+}
+
+/// Loads what can be loaded and returns it with the problems found, so the
+/// planner can still report the semantic problems of the files that parsed.
+pub fn load_dir_partial(cases_dir: &Path) -> (Vec<LoadedSuite>, Diagnostics) {
     let mut diags = Diagnostics::default();
     let mut suites = Vec::new();
     let entries = match sorted_entries(cases_dir) {
@@ -47,7 +59,7 @@ pub fn load_dir(cases_dir: &Path) -> Result<Vec<LoadedSuite>, Diagnostics> {
                 cases_dir,
                 format!("cannot read the cases folder: {e}"),
             ));
-            return Err(diags);
+            return (suites, diags);
         }
     };
     for dir in entries.into_iter().filter(|p| p.is_dir()) {
@@ -65,12 +77,7 @@ pub fn load_dir(cases_dir: &Path) -> Result<Vec<LoadedSuite>, Diagnostics> {
             "no suite found: expected `<suite>/suite.yaml` folders here",
         ));
     }
-    if diags.is_empty() {
-        Ok(suites)
-    } else {
-        diags.sort();
-        Err(diags)
-    }
+    (suites, diags)
 }
 
 /// Loads one suite folder; problems go to `diags`.

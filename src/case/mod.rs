@@ -6,5 +6,5 @@ pub mod load;
 pub mod model;
 pub mod span;
 
-pub use load::{LoadedFile, LoadedSuite, load_dir, load_suite};
+pub use load::{LoadedFile, LoadedSuite, load_dir, load_dir_partial, load_suite};
 pub use span::{Diagnostic, Diagnostics, Pos, Source};

@@ -36,7 +36,13 @@ impl HeaderCheck {
         }
         if let Some(re) = &spec.matches {
             let r = Regex::new(re).map_err(|e| {
-                PlanError::new(pos, format!("invalid regex for header `{name}`: {e}"))
+                PlanError::new(
+                    pos,
+                    format!(
+                        "invalid regex `{re}` for header `{name}`: {}",
+                        super::jsonpath::regex_error(&e)
+                    ),
+                )
             })?;
             ops.push(Op::Matches(r));
         }

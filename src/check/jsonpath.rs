@@ -101,6 +101,17 @@ impl JsonType {
     }
 }
 
+/// The last line of a regex error ("unclosed group"), which says what is wrong.
+pub fn regex_error(e: &regex::Error) -> String {
+    let text = e.to_string();
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(&text)
+        .trim_start_matches("error: ")
+        .to_owned()
+}
+
 /// True for paths that can select at most one node.
 fn is_singular(path: &str) -> bool {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();

@@ -222,9 +222,7 @@ pub(super) fn create_user(users: &mut Users, faults: &[Fault], body: &[u8]) -> R
 /// `GET /v2/users?role=`: every user, or those holding `role`.
 pub(super) fn list_users(users: &Users, faults: &[Fault], role: Option<&str>) -> Reply {
     let role = role.filter(|r| !r.is_empty());
-    if let Some(r) = role
-        && !ROLES.contains(&r)
-    {
+    if let Some(r) = role.filter(|r| !ROLES.contains(r)) {
         return invalid(format!("role: {r:?} is not a v2Role value"));
     }
     let role = role.filter(|_| !faults.contains(&Fault::PalisadeRoleFilterIgnored));
@@ -252,8 +250,9 @@ pub(super) fn get_user(users: &Users, faults: &[Fault], id: &str) -> Reply {
         return not_found(id);
     };
     let mut body = user_json(user, faults);
-    if faults.contains(&Fault::PalisadeUserMissingRequired)
-        && let Some(m) = body.as_object_mut()
+    if let Some(m) = body
+        .as_object_mut()
+        .filter(|_| faults.contains(&Fault::PalisadeUserMissingRequired))
     {
         m.remove("email");
     }
@@ -362,9 +361,10 @@ pub(super) fn delete_user(users: &mut Users, faults: &[Fault], id: &str) -> Repl
     if !users.store.contains(id) {
         return not_found(id);
     }
-    if !faults.contains(&Fault::PalisadeDeleteNotRemoved)
-        && let Some(user) = users.store.remove(id)
-    {
+    if faults.contains(&Fault::PalisadeDeleteNotRemoved) {
+        return Reply::json(StatusCode::OK, json!({}));
+    }
+    if let Some(user) = users.store.remove(id) {
         users.forget_email(&user);
     }
     Reply::json(StatusCode::OK, json!({}))

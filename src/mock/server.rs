@@ -205,6 +205,16 @@ impl IntoResponse for Reply {
     }
 }
 
+/// A reqwest client for the HTTP tests. conform builds reqwest with
+/// `rustls-no-provider`, so building any client (even for plain http) panics
+/// unless a process-wide crypto provider is installed first.
+#[cfg(test)]
+pub(super) fn test_client() -> reqwest::Client {
+    // Err only means another test installed it already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,15 +68,21 @@ pub fn build(results: &[CaseResult]) -> Report {
             let mut tc = TestCase::new(r.id.name.as_str(), status);
             tc.set_classname(format!("{}.{}", r.id.suite, r.id.file));
             tc.set_time(r.duration);
-            tc.extra.insert(
-                "file".into(),
-                r.file.display().to_string().replace('\\', "/").into(),
-            );
+            tc.extra.insert("file".into(), relative(&r.file).into());
             ts.add_test_case(tc);
         }
         report.add_test_suite(ts);
     }
     report
+}
+
+/// The path relative to the working directory when it lies below it, with `/` separators.
+fn relative(p: &Path) -> String {
+    let rel = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| p.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| p.to_path_buf());
+    rel.display().to_string().replace('\\', "/")
 }
 
 /// Writes the report to `path` atomically (a temporary file, then rename), so a

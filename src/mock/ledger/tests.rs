@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use super::super::server::{MockConfig, MockServer, start};
+use super::super::server::{MockConfig, MockServer, start, test_client};
 use super::*;
 
 const NONE: &[Fault] = &[];
@@ -176,7 +176,7 @@ async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
 #[tokio::test]
 async fn http_auth_and_error_shapes() {
     let server = serve(vec![]).await;
-    let client = reqwest::Client::new();
+    let client = test_client();
     let url = format!("{}/api_users", server.base_url());
 
     let (status, body) = send(client.get(&url)).await;
@@ -209,7 +209,7 @@ async fn http_auth_and_error_shapes() {
 #[tokio::test]
 async fn http_create_then_get() {
     let server = serve(vec![]).await;
-    let client = reqwest::Client::new();
+    let client = test_client();
     let url = format!("{}/api_users", server.base_url());
     let post = || client.post(&url).header(LEDGER_API_KEY_HEADER, KEY);
 
@@ -238,7 +238,6 @@ async fn http_faults_bare_array_and_no_auth() {
         Fault::LedgerAuthNotEnforced,
     ])
     .await;
-    let (status, body) =
-        send(reqwest::Client::new().get(format!("{}/api_users", server.base_url()))).await;
+    let (status, body) = send(test_client().get(format!("{}/api_users", server.base_url()))).await;
     assert_eq!((status, body), (200, json!([seed_json()])));
 }

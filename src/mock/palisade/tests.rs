@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use super::super::server::{MockConfig, start};
+use super::super::server::{MockConfig, start, test_client};
 use super::*;
 
 const SEED: &str = PALISADE_SEED_USER_ID;
@@ -385,7 +385,7 @@ async fn send(req: reqwest::RequestBuilder) -> (u16, String, Value) {
 #[tokio::test]
 async fn http_auth_404_405_and_413_answer_rpc_status() {
     let server = serve(vec![]).await;
-    let client = reqwest::Client::new();
+    let client = test_client();
     let url = format!("{}/v2/users", server.base_url());
 
     let (status, ct, body) = send(client.get(&url)).await;
@@ -420,7 +420,7 @@ async fn http_auth_404_405_and_413_answer_rpc_status() {
 #[tokio::test]
 async fn http_create_get_delete_flow() {
     let server = serve(vec![]).await;
-    let client = reqwest::Client::new();
+    let client = test_client();
     let base = format!("{}/v2/users", server.base_url());
     let new = json!({"firstName": "Ada", "lastName": "L", "email": "ada@example.com", "roles": ["VIEWER"]});
 
@@ -451,7 +451,7 @@ async fn http_faults_change_status_content_type_and_auth() {
         Fault::PalisadeAuthNotEnforced,
     ];
     let server = serve(faults).await;
-    let client = reqwest::Client::new();
+    let client = test_client();
     let base = format!("{}/v2/users", server.base_url());
     let new =
         json!({"firstName": "A", "lastName": "B", "email": "a@example.com", "roles": ["OWNER"]});

@@ -1,0 +1,219 @@
+//! The binary: exit codes and what it prints, as a user sees them.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::common::TempSuite;
+
+fn conform(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("PALISADE_API_KEY")
+        .env_remove("LEDGER_API_KEY")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A port on 127.0.0.1 where nothing listens.
+fn dead_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn check_accepts_the_shipped_cases() {
+    let o = conform(&["check"], repo());
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.starts_with("ok: 2 suites"), "{out}");
+}
+
+#[test]
+fn run_against_the_embedded_mock_is_green_and_writes_junit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let junit = tmp.path().join("out/junit.xml");
+    let o = conform(&["run", "--junit", junit.to_str().unwrap()], repo());
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    let last = out.lines().rev().nth(1).unwrap();
+    assert!(last.ends_with("passed, 0 failed"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testsuite name=\"palisade\"")
+            && xml.contains("<testsuite name=\"ledger-enterprise\"")
+    );
+}
+
+#[test]
+fn a_mock_fault_gives_exit_4_and_junit_failures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let junit = tmp.path().join("junit.xml");
+    let o = conform(
+        &[
+            "run",
+            "--suite",
+            "palisade",
+            "--mock-fault",
+            "palisade-user-bad-enum",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        repo(),
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(4), "{out}{err}");
+    assert!(out.contains("FAIL "), "{out}");
+    assert!(out.contains("at /status"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<failure") && xml.contains("type=\"contract\""),
+        "{xml}"
+    );
+}
+
+#[test]
+fn a_broken_case_file_is_exit_2_with_file_line_column_and_nothing_sent() {
+    let port = dead_port();
+    let suite = TempSuite::new(
+        &format!("http://127.0.0.1:{port}"),
+        "cases:\n  - name: a\n    steps:\n      - request: { method: GET, path: /x }\n        expct: { status: 200 }\n",
+    );
+    let o = conform(
+        &["run", "--cases", "cases", "--target", "srv"],
+        suite.dir.path(),
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains("cases/t/c.yaml:5:9"), "{err}");
+    assert!(err.contains("unknown field `expct`"), "{err}");
+    assert!(err.contains("did you mean `expect`?"), "{err}");
+    assert!(err.contains("5 |         expct: { status: 200 }"), "{err}");
+    assert!(!suite.dir.path().join("reports/junit.xml").exists());
+}
+
+#[test]
+fn every_problem_in_every_file_is_reported_at_once() {
+    let suite = TempSuite::new(
+        "http://127.0.0.1:9",
+        r#"cases:
+  - name: many problems
+    steps:
+      - request: { method: GTE, path: "/users/{{user_id}}" }
+        expect:
+          status: 6xx
+          schema: Usr
+          jsonpath:
+            - { path: "$.a[", exists: true }
+            - { path: $.b, matches: "(" }
+"#,
+    );
+    std::fs::write(
+        suite.dir.path().join("cases/t/other.yaml"),
+        "cases:\n  - name: [unclosed\n",
+    )
+    .unwrap();
+    let o = conform(&["check", "--cases", "cases"], suite.dir.path());
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    for needle in [
+        "cases/t/c.yaml:4:28",
+        "unknown HTTP method `GTE`",
+        "undefined variable `user_id`",
+        "`6xx` is not a status class",
+        "unknown schema `Usr`: no `Usr.json` in schemas/t",
+        "did you mean `User`?",
+        "invalid JSONPath `$.a[`",
+        "invalid regex",
+        "cases/t/other.yaml:",
+        "7 problems found; nothing was sent",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn a_refused_connection_is_exit_3() {
+    let suite = TempSuite::new(
+        &format!("http://127.0.0.1:{}", dead_port()),
+        "cases:\n  - name: a\n    steps:\n      - request: { method: GET, path: /x }\n        expect: { status: 200 }\n",
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["run", "--cases", "cases", "--target", "srv"])
+        .current_dir(suite.dir.path())
+        .env("TEST_KEY", "k")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}{err}");
+    assert!(
+        out.contains("ERROR") && out.contains("connection failed"),
+        "{out}"
+    );
+    let xml = std::fs::read_to_string(suite.dir.path().join("reports/junit.xml")).unwrap();
+    assert!(
+        xml.contains("<error") && xml.contains("type=\"transport\""),
+        "{xml}"
+    );
+}
+
+#[test]
+fn a_missing_credential_stops_the_run_with_exit_2_naming_the_variable() {
+    let o = conform(
+        &[
+            "run",
+            "--suite",
+            "palisade",
+            "--target",
+            "sandbox",
+            "--base-url",
+            &format!("http://127.0.0.1:{}", dead_port()),
+        ],
+        repo(),
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains("PALISADE_API_KEY"), "{err}");
+}
+
+#[test]
+fn a_url_target_with_two_suites_is_a_usage_error() {
+    let o = conform(&["run", "--target", "http://127.0.0.1:9"], repo());
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains("add --suite NAME"), "{err}");
+}
+
+#[test]
+fn an_unknown_suite_suggests_the_right_one() {
+    let o = conform(&["list", "--suite", "palisad"], repo());
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("did you mean `palisade`?"), "{err}");
+}
+
+#[test]
+fn list_prints_case_ids_with_tags() {
+    let o = conform(&["list", "--tag", "mfa"], repo());
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.lines().count() >= 3, "{out}");
+    assert!(
+        out.lines()
+            .all(|l| l.starts_with("palisade::") && l.contains("mfa")),
+        "{out}"
+    );
+}
