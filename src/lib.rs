@@ -29,5 +29,6 @@ pub mod report;
 pub mod result;
 pub mod runner;
 pub mod schema;
+pub mod shape;
 pub mod target;
 pub mod template;

@@ -126,6 +126,8 @@ pub struct PlannedStep {
     pub method: String,
     /// Path template.
     pub path: Template,
+    /// The path template as written.
+    pub path_text: String,
     /// Query parameters.
     pub query: Vec<(String, Template)>,
     /// Extra headers.
@@ -609,6 +611,7 @@ impl Ctx<'_> {
             name,
             method,
             path: path.expect("no diagnostic means the path parsed"),
+            path_text: r.path.value.clone(),
             query,
             headers,
             body,

@@ -53,8 +53,16 @@ pub struct StepResult {
     pub cleanup: bool,
     /// Step name.
     pub name: String,
+    /// HTTP method, as planned.
+    pub method: String,
+    /// The path template as written in the case (`/v2/users/{{user_id}}`).
+    pub path_template: String,
+    /// The rendered path sent, relative to the base URL, without the query (when built).
+    pub path: Option<String>,
     /// `GET http://…`, when the request was built.
     pub request_line: Option<String>,
+    /// Compact shape of a JSON response body (paths → types and enum-like values), for drift reports.
+    pub shape: Option<crate::shape::Shape>,
     /// Response status, when one came.
     pub status: Option<u16>,
     /// The first 2 KB of the response body, kept for failed steps only.

@@ -107,10 +107,10 @@ pub async fn run_case(
     let mut broken = false;
     for (i, step) in case.steps.iter().enumerate() {
         if broken {
-            result.steps.push(not_run(
+            result.steps.push(blank(
+                step,
                 i + 1,
                 false,
-                step.name.clone(),
                 StepOutcome::Skipped("an earlier step did not pass".into()),
             ));
             continue;
@@ -145,12 +145,24 @@ pub async fn run_case(
     result
 }
 
+/// A step result for `step` before (or instead of) sending it.
+fn blank(step: &PlannedStep, index: usize, cleanup: bool, outcome: StepOutcome) -> StepResult {
+    let mut r = not_run(index, cleanup, step.name.clone(), outcome);
+    r.method = step.method.clone();
+    r.path_template = step.path_text.clone();
+    r
+}
+
 fn not_run(index: usize, cleanup: bool, name: String, outcome: StepOutcome) -> StepResult {
     StepResult {
         index,
         cleanup,
         name,
+        method: String::new(),
+        path_template: String::new(),
+        path: None,
         request_line: None,
+        shape: None,
         status: None,
         body_preview: None,
         checks: Vec::new(),
@@ -159,12 +171,15 @@ fn not_run(index: usize, cleanup: bool, name: String, outcome: StepOutcome) -> S
     }
 }
 
+/// A built request: what reports show, the headers really sent, and the rendered path.
+type Built = (RequestRecord, Vec<(String, String)>, String);
+
 /// Builds the request; `Err` names the variable or part that could not be rendered.
 fn build(
     step: &PlannedStep,
     vars: &Vars,
     target: &Target,
-) -> Result<(RequestRecord, Vec<(String, String)>), String> {
+) -> Result<Built, String> {
     let path = render_path(&step.path, vars)?;
     let base = target.base_url.as_str().trim_end_matches('/');
     let mut url = url::Url::parse(&format!("{base}{path}"))
@@ -207,7 +222,7 @@ fn build(
         headers: shown,
         body,
     };
-    Ok((record, headers))
+    Ok((record, headers, path))
 }
 
 /// Renders a path, percent-encoding variable values so `/` or spaces in data stay in their segment.
@@ -264,21 +279,21 @@ async fn run_step(
     } = *scope;
     let CaseState { vars, redactor } = state;
     let started = Instant::now();
-    let (record, real_headers) = match build(step, vars, target) {
+    let (record, real_headers, path) = match build(step, vars, target) {
         Ok(x) => x,
         Err(e) if cleanup => {
-            return not_run(
+            return blank(
+                step,
                 index,
                 cleanup,
-                step.name.clone(),
                 StepOutcome::Skipped(format!("not needed or not possible: {e}")),
             );
         }
         Err(e) => {
-            return not_run(
+            return blank(
+                step,
                 index,
                 cleanup,
-                step.name.clone(),
                 StepOutcome::Errored(format!("cannot build the request: {e}")),
             );
         }
@@ -292,8 +307,9 @@ async fn run_step(
         &ctx.client_options,
     )
     .await;
-    let mut r = not_run(index, cleanup, step.name.clone(), StepOutcome::Passed);
+    let mut r = blank(step, index, cleanup, StepOutcome::Passed);
     r.request_line = Some(record.line());
+    r.path = Some(path);
     let ex = match sent {
         Ok(ex) => ex,
         Err(e) => {
@@ -303,6 +319,7 @@ async fn run_step(
         }
     };
     r.status = Some(ex.response.status);
+    r.shape = ex.response.json().ok().map(crate::shape::of);
     r.checks = step
         .checks
         .iter()
