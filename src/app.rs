@@ -9,23 +9,28 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::case::{Diagnostics, load_dir_partial};
-use crate::cli::{CasesArg, Cli, Command, MockArgs, RunArgs, SelectArgs};
+use crate::cli::{CasesArg, Cli, Command, MockArgs, RunArgs, SelectArgs, TargetsArgs};
 use crate::error::{ExpectedError, exit};
 use crate::exec::{ClientOptions, build_client};
 use crate::mock::{self, Api, Fault, MockConfig, MockServer};
+use crate::plan::TargetDef;
 use crate::plan::{PlannedCase, PlannedSuite, plan};
 use crate::report::{human, junit};
 use crate::result::{CaseResult, Totals};
-use crate::runner::{RunContext, run_case};
+use crate::runner::{RunContext, run_case_with_retries};
+use crate::settings::{Settings, TargetOverrides, merge_targets, read_config};
 use crate::target::{Target, TargetChoice, resolve};
+use indexmap::IndexMap;
+use std::path::PathBuf;
 
 /// Runs a parsed command line; returns the exit code.
 pub fn main(cli: Cli) -> u8 {
     let result = match cli.command {
-        Command::Run(args) => cmd_run(args),
+        Command::Run(args) => cmd_run(*args),
         Command::List(args) => cmd_list(args),
         Command::Check(args) => cmd_check(args),
         Command::Mock(args) => cmd_mock(args),
+        Command::Targets(args) => cmd_targets(args),
     };
     match result {
         Ok(code) => code,
@@ -161,6 +166,7 @@ fn cmd_mock(args: MockArgs) -> Result<u8, ExpectedError> {
             MockConfig {
                 port: args.port,
                 faults: faults.clone(),
+                ..MockConfig::default()
             },
         )
         .await
@@ -194,17 +200,38 @@ pub struct RunOptions {
     pub allow_writes: bool,
     /// Faults for the embedded mock.
     pub mock_faults: Vec<Fault>,
+    /// Reruns of a case that did not pass.
+    pub retries: u32,
+    /// HTTP client settings (CA certificates, body cap, rate-limit waits).
+    pub client: ClientOptions,
+    /// Targets added or moved by the config file and the environment.
+    pub target_overrides: TargetOverrides,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
+        RunOptions::from_settings(&Settings::default())
+    }
+}
+
+impl RunOptions {
+    /// The run options of resolved settings (no mock faults).
+    pub fn from_settings(s: &Settings) -> RunOptions {
         RunOptions {
-            target: TargetChoice::Named(crate::target::MOCK.into()),
-            base_url: None,
-            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            timeout: Duration::from_secs(10),
-            allow_writes: false,
+            target: TargetChoice::parse(&s.target),
+            base_url: s.base_url.clone(),
+            jobs: s.jobs.max(1),
+            timeout: s.timeout,
+            allow_writes: s.allow_writes,
             mock_faults: Vec::new(),
+            retries: s.retries,
+            client: ClientOptions {
+                max_body_bytes: s.max_body_bytes,
+                ca_certs: s.ca_certs.clone(),
+                insecure: s.insecure,
+                ..ClientOptions::default()
+            },
+            target_overrides: s.targets.clone(),
         }
     }
 }
@@ -234,8 +261,13 @@ pub async fn prepare(
     let mut out = Vec::new();
     let mut mocks = Vec::new();
     for s in suites {
+        let targets: IndexMap<String, TargetDef> =
+            merge_targets(&opts.target_overrides, &s.name, &s.targets)
+                .into_iter()
+                .map(|(k, (t, _))| (k, t))
+                .collect();
         let mut mock_info = None;
-        if opts.target.is_mock(&s) && opts.base_url.is_none() {
+        if opts.target.is_mock(&targets) && opts.base_url.is_none() {
             let name = s.mock.clone().unwrap_or_default();
             let api = Api::from_name(&name).ok_or_else(|| {
                 ExpectedError::Setup(format!(
@@ -249,19 +281,27 @@ pub async fn prepare(
                 .copied()
                 .filter(|f| f.api() == api)
                 .collect();
-            let server = mock::start(api, MockConfig { port: 0, faults })
-                .await
-                .map_err(|e| {
-                    ExpectedError::Setup(format!(
-                        "cannot start the embedded {} mock: {e}",
-                        api.name()
-                    ))
-                })?;
+            let server = mock::start(
+                api,
+                MockConfig {
+                    port: 0,
+                    faults,
+                    ..MockConfig::default()
+                },
+            )
+            .await
+            .map_err(|e| {
+                ExpectedError::Setup(format!(
+                    "cannot start the embedded {} mock: {e}",
+                    api.name()
+                ))
+            })?;
             mock_info = Some((server.base_url(), api.api_key().to_owned()));
             mocks.push(server);
         }
         let target = resolve(
             &s,
+            &targets,
             &opts.target,
             opts.base_url.as_deref(),
             mock_info.as_ref().map(|(u, k)| (u.as_str(), k.as_str())),
@@ -296,7 +336,7 @@ pub async fn execute(
                     .await
                     .expect("the semaphore is never closed");
                 let case: &PlannedCase = &suite.cases[i];
-                run_case(case, &suite, &target, &ctx).await
+                run_case_with_retries(case, &suite, &target, &ctx).await
             });
         }
     }
@@ -316,14 +356,14 @@ pub async fn execute(
 
 /// A fresh run context: one client, a new run id.
 pub fn context(opts: &RunOptions) -> Result<RunContext, ExpectedError> {
-    let client_options = ClientOptions::default();
-    let client = build_client(&client_options).map_err(ExpectedError::Setup)?;
+    let client = build_client(&opts.client).map_err(ExpectedError::Setup)?;
     Ok(RunContext {
         client,
-        client_options,
+        client_options: opts.client.clone(),
         default_timeout: opts.timeout,
         allow_writes: opts.allow_writes,
         run_id: crate::template::random_alnum(8).to_lowercase(),
+        retries: opts.retries,
     })
 }
 
@@ -341,29 +381,161 @@ pub async fn run(
     Ok(execute(&prepared, ctx, opts.jobs, on_done).await)
 }
 
-fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
-    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        return Err(ExpectedError::Usage(format!(
-            "--timeout must be a positive number of seconds, not {}",
-            args.timeout
-        )));
+/// Every suite's targets with names, as the environment may move them.
+fn known_targets(suites: &[PlannedSuite]) -> Vec<(String, Vec<String>)> {
+    suites
+        .iter()
+        .map(|s| (s.name.clone(), s.targets.keys().cloned().collect()))
+        .collect()
+}
+
+/// Layers the settings: defaults < config file < environment < flags.
+pub fn settings(
+    args: &RunArgs,
+    suites: &[PlannedSuite],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings, ExpectedError> {
+    let config_path = args
+        .config
+        .clone()
+        .or_else(|| env("CONFORM_CONFIG").map(PathBuf::from));
+    let mut s = Settings::default();
+    if let Some(c) = read_config(config_path.as_deref()).map_err(ExpectedError::Load)? {
+        s = s.with_config(c).map_err(ExpectedError::Usage)?;
     }
-    if args.jobs == Some(0) {
-        return Err(ExpectedError::Usage("--jobs must be at least 1".into()));
+    s = s
+        .with_env(env, &known_targets(suites))
+        .map_err(ExpectedError::Usage)?;
+    if let Some(t) = &args.target {
+        s.target = t.clone();
     }
-    let opts = RunOptions {
-        target: TargetChoice::parse(&args.target),
-        base_url: args.base_url.clone(),
-        jobs: args.jobs.unwrap_or(RunOptions::default().jobs),
-        timeout: Duration::from_secs_f64(args.timeout),
-        allow_writes: args.allow_writes,
-        mock_faults: parse_faults(&args.mock_faults)?,
+    if let Some(b) = &args.base_url {
+        s.base_url = Some(b.clone());
+    }
+    if let Some(j) = args.jobs {
+        if j == 0 {
+            return Err(ExpectedError::Usage("--jobs must be at least 1".into()));
+        }
+        s.jobs = j;
+    }
+    if let Some(t) = args.timeout {
+        s.timeout = crate::settings::timeout_from_secs(t).map_err(ExpectedError::Usage)?;
+    }
+    if let Some(j) = &args.junit {
+        s.junit = j.clone();
+    }
+    if let Some(r) = args.retries {
+        s.retries = r;
+    }
+    s.ca_certs.extend(args.ca_certs.iter().cloned());
+    s.insecure |= args.insecure;
+    if let Some(mb) = args.max_body_mb {
+        s.max_body_bytes = crate::settings::max_body_from_mb(mb).map_err(ExpectedError::Usage)?;
+    }
+    s.allow_writes |= args.allow_writes;
+    Ok(s)
+}
+
+fn cmd_targets(args: TargetsArgs) -> Result<u8, ExpectedError> {
+    let sel = SelectArgs {
+        cases: args.cases.clone(),
+        suites: args.suites.clone(),
+        filter: None,
+        tags: vec![],
     };
-    let style = human::Style::detect();
-    let rt = runtime()?;
+    let suites = select(load_and_plan(&args.cases.cases)?, &sel)?;
     let env = |k: &str| std::env::var(k).ok();
+    let run_args = RunArgs {
+        select: sel,
+        config: args.config.clone(),
+        target: None,
+        base_url: None,
+        jobs: None,
+        timeout: None,
+        junit: None,
+        allow_writes: false,
+        retries: None,
+        ca_certs: vec![],
+        insecure: false,
+        max_body_mb: None,
+        mock_faults: vec![],
+    };
+    let s = settings(&run_args, &suites, &env)?;
+    print!("{}", targets_table(&suites, &s, &env));
+    Ok(exit::SUCCESS)
+}
+
+/// The resolved targets of `suites`, one line each: URL, auth source, policy and where it came from.
+pub fn targets_table(
+    suites: &[PlannedSuite],
+    s: &Settings,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> String {
+    let mut rows = vec![[
+        "SUITE".to_owned(),
+        "TARGET".into(),
+        "URL".into(),
+        "AUTH".into(),
+        "POLICY".into(),
+        "FROM".into(),
+    ]];
+    for suite in suites {
+        for (name, (t, origin)) in s.targets_for(&suite.name, &suite.targets) {
+            let is_mock = t.url == crate::target::MOCK;
+            let url = if is_mock {
+                "(embedded mock, free port)".to_owned()
+            } else {
+                t.url.clone()
+            };
+            let auth = suite.auth.as_ref().map_or("none".to_owned(), |a| {
+                crate::target::auth_source(a, is_mock, env)
+            });
+            let default = if name == s.target { " (default)" } else { "" };
+            let policy = if t.read_only {
+                "read-only"
+            } else {
+                "read-write"
+            };
+            rows.push([
+                suite.name.clone(),
+                format!("{name}{default}"),
+                url,
+                auth,
+                policy.into(),
+                origin.to_string(),
+            ]);
+        }
+    }
+    let widths: Vec<usize> = (0..6)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
+    let env = |k: &str| std::env::var(k).ok();
+    let style = human::Style::detect();
+    let suites = select(load_and_plan(&args.select.cases.cases)?, &args.select)?;
+    let s = settings(&args, &suites, &env)?;
+    let mut opts = RunOptions::from_settings(&s);
+    opts.mock_faults = parse_faults(&args.mock_faults)?;
+    if opts.client.insecure {
+        eprintln!(
+            "warning: --insecure: TLS certificates are NOT verified; anyone on the network path can read and change this traffic"
+        );
+    }
+    let rt = runtime()?;
     let results = rt.block_on(async {
-        let suites = select(load_and_plan(&args.select.cases.cases)?, &args.select)?;
         let prepared = prepare(suites, &opts, &env).await?;
         for (s, t) in &prepared.suites {
             if t.read_only && opts.allow_writes {
@@ -372,8 +544,14 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
                     t.name, t.base_url
                 );
             }
+            let auth = t
+                .auth
+                .as_ref()
+                .map(|a| format!(", auth from {}", a.source))
+                .unwrap_or_default();
+            let policy = if t.read_only { ", read-only" } else { "" };
             eprintln!(
-                "suite {}: {} cases against {} ({})",
+                "suite {}: {} cases against {} ({}{auth}{policy})",
                 s.name,
                 s.cases.len(),
                 t.name,
@@ -389,14 +567,14 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
             .await,
         )
     })?;
-    junit::write(&results, &args.junit).map_err(|e| {
+    junit::write(&results, &s.junit).map_err(|e| {
         ExpectedError::Io(format!(
             "cannot write the JUnit report to {}: {e}",
-            args.junit.display()
+            s.junit.display()
         ))
     })?;
     print!("{}", human::summary(&results, style));
-    println!("JUnit report: {}", args.junit.display());
+    println!("JUnit report: {}", s.junit.display());
     Ok(Totals::of(&results).exit_code())
 }
 

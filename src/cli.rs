@@ -17,13 +17,29 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run cases against a target and write reports.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the selected cases without running them.
     List(SelectArgs),
     /// Load and plan every case and schema, send nothing (a linter for CI).
     Check(CasesArg),
     /// Serve an embedded mock API for people building clients.
     Mock(MockArgs),
+    /// Print every suite's targets, resolved: URL, auth source and policy.
+    Targets(TargetsArgs),
+}
+
+/// `conform targets`.
+#[derive(Debug, Clone, Args)]
+pub struct TargetsArgs {
+    /// Cases folder.
+    #[command(flatten)]
+    pub cases: CasesArg,
+    /// Only this suite (repeatable).
+    #[arg(long = "suite", value_name = "NAME")]
+    pub suites: Vec<String>,
+    /// Config file (default: ./conform.yaml when present).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 /// Where the cases are.
@@ -51,30 +67,45 @@ pub struct SelectArgs {
     pub tags: Vec<String>,
 }
 
-/// `conform run`.
+/// `conform run`. Unset flags fall back to the environment, then the config file, then defaults.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Which cases.
     #[command(flatten)]
     pub select: SelectArgs,
-    /// A target of the suite by name (`mock`, `sandbox`, `live`, …) or a base URL.
-    #[arg(long, value_name = "NAME|URL", default_value = "mock")]
-    pub target: String,
+    /// Config file (default: ./conform.yaml when present).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// A target of the suite by name (`mock`, `sandbox`, `live`, …) or a base URL [default: mock].
+    #[arg(long, value_name = "NAME|URL")]
+    pub target: Option<String>,
     /// Send the chosen target's requests to this base URL instead (keeps its policy).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Cases run at once (default: the number of cores).
+    /// Cases run at once [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Default request timeout in seconds (a step's `timeout` wins).
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub timeout: f64,
-    /// Where to write the JUnit report.
-    #[arg(long, value_name = "PATH", default_value = "reports/junit.xml")]
-    pub junit: PathBuf,
+    /// Default request timeout in seconds; a step's `timeout` wins [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Where to write the JUnit report [default: reports/junit.xml].
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
     /// Send POST, PUT, PATCH and DELETE to a read-only target too.
     #[arg(long)]
     pub allow_writes: bool,
+    /// Rerun a case that failed up to N times; one that then passes is reported flaky [default: 0].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// Trust this CA certificate (PEM) besides the system roots (repeatable).
+    #[arg(long = "ca-cert", value_name = "PATH")]
+    pub ca_certs: Vec<PathBuf>,
+    /// Accept any TLS certificate. Dangerous: for a throw-away test server only.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Largest response body read, in MB; a larger one is a failure [default: 10].
+    #[arg(long, value_name = "MB")]
+    pub max_body_mb: Option<f64>,
     /// Run the embedded mock with a deliberate contract violation (repeatable; see `conform mock --list-faults`).
     #[arg(long = "mock-fault", value_name = "FAULT")]
     pub mock_faults: Vec<String>,

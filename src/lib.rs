@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod auth;
 pub mod case;
 pub mod check;
 pub mod cli;
@@ -29,6 +30,7 @@ pub mod report;
 pub mod result;
 pub mod runner;
 pub mod schema;
+pub mod settings;
 pub mod shape;
 pub mod target;
 pub mod template;

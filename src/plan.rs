@@ -86,6 +86,45 @@ pub struct AuthDef {
     pub prefix: String,
     /// Environment variable holding the secret.
     pub env: String,
+    /// A token flow, used when `env` is unset.
+    pub token: Option<TokenDef>,
+}
+
+/// The token flows conform knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFlow {
+    /// `{clientId, clientSecret}` → `{accessToken, expiresIn}` (Palisade).
+    OAuthClientCredentials,
+    /// `{api_key_id, api_key_secret}` → `{access_token, expires_in, refresh_token}` (Ledger).
+    Ledger,
+}
+
+impl TokenFlow {
+    /// Names as written in suite files.
+    pub const NAMES: &'static [&'static str] = &["oauth-client-credentials", "ledger"];
+
+    fn parse(s: &str) -> Option<TokenFlow> {
+        match s {
+            "oauth-client-credentials" => Some(TokenFlow::OAuthClientCredentials),
+            "ledger" => Some(TokenFlow::Ledger),
+            _ => None,
+        }
+    }
+}
+
+/// A suite's token flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenDef {
+    /// Which flow.
+    pub flow: TokenFlow,
+    /// Token endpoint path.
+    pub path: String,
+    /// Refresh endpoint path.
+    pub refresh_path: Option<String>,
+    /// Variable holding the id.
+    pub id_env: String,
+    /// Variable holding the secret.
+    pub secret_env: String,
 }
 
 /// A compiled case.
@@ -136,6 +175,8 @@ pub struct PlannedStep {
     pub body: Option<BodySpec>,
     /// Timeout for this step, if set.
     pub timeout: Option<Duration>,
+    /// Wait before sending.
+    pub delay: Option<Duration>,
     /// How it authenticates.
     pub auth: StepAuth,
     /// Expectations.
@@ -264,6 +305,31 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
         header: a.header.value.clone(),
         prefix: a.prefix.clone(),
         env: a.env.value.clone(),
+        token: a.token.as_ref().and_then(|t| {
+            let Some(flow) = TokenFlow::parse(&t.flow.value) else {
+                let help = did_you_mean(&t.flow.value, TokenFlow::NAMES.iter().copied());
+                ctx.diags.push(
+                    Diagnostic::at(
+                        &s.source,
+                        pos(&t.flow),
+                        format!(
+                            "unknown token flow `{}`; expected one of {}",
+                            t.flow.value,
+                            TokenFlow::NAMES.join(", ")
+                        ),
+                    )
+                    .with_help_opt(help),
+                );
+                return None;
+            };
+            Some(TokenDef {
+                flow,
+                path: t.path.value.clone(),
+                refresh_path: t.refresh_path.as_ref().map(|p| p.value.clone()),
+                id_env: t.id_env.value.clone(),
+                secret_env: t.secret_env.value.clone(),
+            })
+        }),
     });
     let suite_vars: Vec<String> = BUILTIN_VARS
         .iter()
@@ -538,6 +604,16 @@ impl Ctx<'_> {
                     None
                 }
             });
+        let delay = s
+            .delay
+            .as_ref()
+            .and_then(|t| match parse_duration(&t.value) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.err(pos(t), e.replace("timeout", "delay"));
+                    None
+                }
+            });
         let auth = match &r.auth {
             None => StepAuth::Default,
             Some(a) => match &a.value {
@@ -616,6 +692,7 @@ impl Ctx<'_> {
             headers,
             body,
             timeout,
+            delay,
             auth,
             checks,
             captures,

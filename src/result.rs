@@ -17,6 +17,8 @@ pub enum Outcome {
     Errored,
     /// Not run, with the reason.
     Skipped(String),
+    /// Failed or errored first, then passed on a rerun (`--retries`).
+    Flaky,
 }
 
 impl Outcome {
@@ -27,6 +29,7 @@ impl Outcome {
             Outcome::Failed => "fail",
             Outcome::Errored => "error",
             Outcome::Skipped(_) => "skip",
+            Outcome::Flaky => "flaky",
         }
     }
 }
@@ -71,6 +74,8 @@ pub struct StepResult {
     pub checks: Vec<CheckResult>,
     /// How it ended.
     pub outcome: StepOutcome,
+    /// Waits and retries on the way (rate limits, transport retries).
+    pub notes: Vec<String>,
     /// Time spent.
     pub duration: Duration,
 }
@@ -100,7 +105,24 @@ pub struct CaseResult {
     pub outcome: Outcome,
     /// Steps then cleanup steps.
     pub steps: Vec<StepResult>,
-    /// Wall time.
+    /// Wall time (of the last attempt).
+    pub duration: Duration,
+    /// How many times the case ran (1 unless `--retries` reran it).
+    pub attempts: u32,
+    /// Earlier attempts that did not pass, when the case was rerun.
+    pub earlier: Vec<EarlierAttempt>,
+}
+
+/// A failed or errored attempt before a rerun.
+#[derive(Debug, Clone)]
+pub struct EarlierAttempt {
+    /// Failed or errored.
+    pub outcome: Outcome,
+    /// One line: the first problem.
+    pub message: String,
+    /// The full failure text.
+    pub detail: String,
+    /// Time spent.
     pub duration: Duration,
 }
 
@@ -115,6 +137,8 @@ pub struct Totals {
     pub errored: usize,
     /// Skipped cases.
     pub skipped: usize,
+    /// Cases that passed only on a rerun (counted in `passed` too).
+    pub flaky: usize,
 }
 
 impl Totals {
@@ -127,6 +151,10 @@ impl Totals {
                 Outcome::Failed => t.failed += 1,
                 Outcome::Errored => t.errored += 1,
                 Outcome::Skipped(_) => t.skipped += 1,
+                Outcome::Flaky => {
+                    t.passed += 1;
+                    t.flaky += 1;
+                }
             }
         }
         t

@@ -35,6 +35,39 @@ pub struct RunContext {
     pub allow_writes: bool,
     /// Unique per run: `{{run_id}}`.
     pub run_id: String,
+    /// Reruns of a case that did not pass; one that then passes is flaky.
+    pub retries: u32,
+}
+
+/// Runs a case, rerunning it up to `ctx.retries` times when it fails or errors.
+/// A case that passes on a rerun is [`Outcome::Flaky`], with its earlier attempts kept.
+pub async fn run_case_with_retries(
+    case: &PlannedCase,
+    suite: &PlannedSuite,
+    target: &Target,
+    ctx: &RunContext,
+) -> CaseResult {
+    let mut earlier = Vec::new();
+    let mut attempt = 1;
+    loop {
+        let mut r = run_case(case, suite, target, ctx).await;
+        let bad = matches!(r.outcome, Outcome::Failed | Outcome::Errored);
+        if !bad || attempt > ctx.retries {
+            if !bad && !earlier.is_empty() {
+                r.outcome = Outcome::Flaky;
+            }
+            r.attempts = attempt;
+            r.earlier = earlier;
+            return r;
+        }
+        earlier.push(crate::result::EarlierAttempt {
+            outcome: r.outcome.clone(),
+            message: crate::report::human::first_problem(&r),
+            detail: crate::report::human::failure_detail(&r),
+            duration: r.duration,
+        });
+        attempt += 1;
+    }
 }
 
 /// Runs one case; never panics on anything the server sends.
@@ -54,6 +87,8 @@ pub async fn run_case(
         outcome: Outcome::Passed,
         steps: Vec::new(),
         duration: Duration::ZERO,
+        attempts: 1,
+        earlier: Vec::new(),
     };
     if target.read_only && !ctx.allow_writes && case.writes() {
         let methods: Vec<&str> = case
@@ -97,7 +132,9 @@ pub async fn run_case(
         redactor: Redactor::default(),
     };
     if let Some(auth) = &target.auth {
-        state.redactor.add(auth.secret.expose());
+        for secret in auth.secrets() {
+            state.redactor.add(&secret);
+        }
     }
     let scope = Scope {
         target,
@@ -167,6 +204,7 @@ fn not_run(index: usize, cleanup: bool, name: String, outcome: StepOutcome) -> S
         body_preview: None,
         checks: Vec::new(),
         outcome,
+        notes: Vec::new(),
         duration: Duration::ZERO,
     }
 }
@@ -179,6 +217,7 @@ fn build(
     step: &PlannedStep,
     vars: &Vars,
     target: &Target,
+    credential: Option<&str>,
 ) -> Result<Built, String> {
     let path = render_path(&step.path, vars)?;
     let base = target.base_url.as_str().trim_end_matches('/');
@@ -208,7 +247,7 @@ fn build(
     if let Some(auth) = &target.auth {
         let secret = match &step.auth {
             StepAuth::None => None,
-            StepAuth::Default => Some(auth.secret.expose().to_owned()),
+            StepAuth::Default => credential.map(str::to_owned),
             StepAuth::Value(t) => Some(t.render(vars)?),
         };
         if let Some(secret) = secret {
@@ -278,8 +317,21 @@ async fn run_step(
         ctx,
     } = *scope;
     let CaseState { vars, redactor } = state;
+    if let Some(d) = step.delay {
+        tokio::time::sleep(d).await;
+    }
     let started = Instant::now();
-    let (record, real_headers, path) = match build(step, vars, target) {
+    let credential = match (&step.auth, &target.auth) {
+        (StepAuth::Default, Some(auth)) => match auth.current(&ctx.client).await {
+            Ok(v) => {
+                redactor.add(&v);
+                Some(v)
+            }
+            Err(e) => return blank(step, index, cleanup, StepOutcome::Errored(e)),
+        },
+        _ => None,
+    };
+    let (record, real_headers, path) = match build(step, vars, target, credential.as_deref()) {
         Ok(x) => x,
         Err(e) if cleanup => {
             return blank(
@@ -299,17 +351,20 @@ async fn run_step(
         }
     };
     let timeout = step.timeout.unwrap_or(ctx.default_timeout);
+    let mut notes = Vec::new();
     let (record, sent) = exec::send(
         &ctx.client,
         record,
         real_headers,
         timeout,
         &ctx.client_options,
+        &mut notes,
     )
     .await;
     let mut r = blank(step, index, cleanup, StepOutcome::Passed);
     r.request_line = Some(record.line());
     r.path = Some(path);
+    r.notes = notes;
     let ex = match sent {
         Ok(ex) => ex,
         Err(e) => {
@@ -319,12 +374,19 @@ async fn run_step(
         }
     };
     r.status = Some(ex.response.status);
+    if ex.response.truncated {
+        r.checks.push(CheckResult::fail(
+            "body size",
+            format!(
+                "a body of at most {} bytes",
+                ctx.client_options.max_body_bytes
+            ),
+            "a larger body (reading stopped at the cap)",
+        ));
+    }
     r.shape = ex.response.json().ok().map(crate::shape::of);
-    r.checks = step
-        .checks
-        .iter()
-        .map(|c| c.evaluate(&ex, vars, schemas))
-        .collect();
+    r.checks
+        .extend(step.checks.iter().map(|c| c.evaluate(&ex, vars, schemas)));
     for cap in &step.captures {
         match capture(&cap.source, &ex) {
             Ok(v) => {

@@ -82,6 +82,27 @@ pub struct AuthFile {
     pub prefix: String,
     /// Environment variable holding the secret.
     pub env: S<String>,
+    /// A token flow used instead when `env` is unset and the flow's variables are set.
+    #[serde(default)]
+    pub token: Option<TokenFile>,
+}
+
+/// A token flow: POST credentials to `path`, send `Authorization: Bearer <token>`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenFile {
+    /// `oauth-client-credentials` (Palisade: clientId/clientSecret → accessToken, expiresIn)
+    /// or `ledger` (api_key_id/api_key_secret → access_token, expires_in, refresh_token).
+    pub flow: S<String>,
+    /// Token endpoint, relative to the target's base URL.
+    pub path: S<String>,
+    /// Refresh endpoint (`ledger` flow).
+    #[serde(default)]
+    pub refresh_path: Option<S<String>>,
+    /// Environment variable holding the client or key id.
+    pub id_env: S<String>,
+    /// Environment variable holding the client or key secret.
+    pub secret_env: S<String>,
 }
 
 /// A case file: `cases/<suite>/<file>.yaml`.
@@ -129,6 +150,9 @@ pub struct StepDef {
     /// Variables taken from the response for later steps.
     #[serde(default)]
     pub capture: IndexMap<String, S<CaptureDef>>,
+    /// Wait this long before sending (`500ms`, `2s`): for eventually consistent servers.
+    #[serde(default)]
+    pub delay: Option<S<Scalar>>,
 }
 
 /// The request of a step.

@@ -1,8 +1,11 @@
 //! The HTTP client: reqwest with rustls (ring), one client per run, redirects
-//! not followed (a 3xx is seen and checked), a connect timeout, a body cap.
+//! not followed (a 3xx is seen and checked), a connect timeout, a body cap,
+//! bounded waits on rate limits, and retries of transport errors for
+//! idempotent methods only.
 
 use std::error::Error as _;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::redirect::Policy;
 
@@ -13,8 +16,18 @@ use super::exchange::{Exchange, RequestRecord, ResponseRecord};
 pub struct ClientOptions {
     /// Time allowed to establish a connection.
     pub connect_timeout: Duration,
-    /// Largest response body read; a larger one is an error, not an out-of-memory.
+    /// Largest response body read; a larger one is a contract failure, not an out-of-memory.
     pub max_body_bytes: usize,
+    /// Extra CA certificates (PEM files) trusted besides the system roots.
+    pub ca_certs: Vec<PathBuf>,
+    /// Accept any certificate.
+    pub insecure: bool,
+    /// Retries of a rate-limited request (429, 420, or 503 with a retry header).
+    pub rate_limit_retries: u32,
+    /// Total time a step may spend waiting on rate limits.
+    pub rate_limit_max_wait: Duration,
+    /// Retries of a transport error, for idempotent methods only.
+    pub transport_retries: u32,
 }
 
 impl Default for ClientOptions {
@@ -22,6 +35,11 @@ impl Default for ClientOptions {
         ClientOptions {
             connect_timeout: Duration::from_secs(5),
             max_body_bytes: 10 * 1024 * 1024,
+            ca_certs: Vec::new(),
+            insecure: false,
+            rate_limit_retries: 3,
+            rate_limit_max_wait: Duration::from_secs(60),
+            transport_retries: 1,
         }
     }
 }
@@ -42,16 +60,16 @@ pub enum ExecError {
     /// The server did not speak valid HTTP, or the connection broke mid-response.
     #[error("invalid HTTP response: {0}")]
     Protocol(String),
-    /// The body was larger than the cap.
-    #[error("response body exceeds {0} bytes; not read further")]
-    BodyTooLarge(usize),
+    /// Still rate-limited after the allowed retries or wait.
+    #[error("rate-limited: {0}")]
+    RateLimited(String),
     /// The request could not be built (bad URL, header).
     #[error("cannot build the request: {0}")]
     Request(String),
 }
 
 /// Installs rustls' ring provider once; reqwest is built without a provider.
-fn install_crypto() {
+pub fn install_crypto() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // Another part of the process may have installed one already; either is fine.
@@ -59,32 +77,172 @@ fn install_crypto() {
     });
 }
 
-/// Builds the run's one client.
+/// Builds the run's one client. Proxies come from the standard environment
+/// variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`).
 pub fn build_client(opts: &ClientOptions) -> Result<reqwest::Client, String> {
     install_crypto();
-    reqwest::Client::builder()
+    let mut certs = Vec::new();
+    for path in &opts.ca_certs {
+        let pem = std::fs::read(path)
+            .map_err(|e| format!("cannot read CA certificate {}: {e}", path.display()))?;
+        let found = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("{} holds no PEM certificate: {e}", path.display()))?;
+        if found.is_empty() {
+            return Err(format!("{} holds no PEM certificate", path.display()));
+        }
+        certs.extend(found);
+    }
+    let mut b = reqwest::Client::builder()
         .redirect(Policy::none())
         .connect_timeout(opts.connect_timeout)
         .pool_idle_timeout(Duration::from_secs(30))
-        .user_agent(concat!("conform/", env!("CARGO_PKG_VERSION")))
-        .build()
+        .user_agent(concat!("conform/", env!("CARGO_PKG_VERSION")));
+    if !certs.is_empty() {
+        b = b.tls_certs_merge(certs);
+    }
+    if opts.insecure {
+        b = b.danger_accept_invalid_certs(true);
+    }
+    b.build()
         .map_err(|e| format!("cannot build the HTTP client: {}", chain(&e)))
 }
 
-/// Sends one request and reads the whole response (up to the cap) within `timeout`.
+/// Sends one request and reads the whole response (up to the cap) within `timeout`
+/// per attempt, waiting on rate limits and retrying transport errors of idempotent
+/// methods as `opts` allow. `notes` records every wait and retry.
 pub async fn send(
     client: &reqwest::Client,
     record: RequestRecord,
     real_headers: Vec<(String, String)>,
     timeout: Duration,
     opts: &ClientOptions,
+    notes: &mut Vec<String>,
 ) -> (RequestRecord, Result<Exchange, ExecError>) {
-    let method = match reqwest::Method::from_bytes(record.method.as_bytes()) {
-        Ok(m) => m,
-        Err(e) => return (record, Err(ExecError::Request(e.to_string()))),
+    let idempotent = matches!(
+        record.method.as_str(),
+        "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS"
+    );
+    let mut waited = Duration::ZERO;
+    let (mut limited, mut transport) = (0, 0);
+    loop {
+        let result = send_once(client, &record, &real_headers, timeout, opts).await;
+        match result {
+            Ok(ex) => {
+                let status = ex.response.status;
+                let Some(wait) = rate_limit_wait(&ex.response) else {
+                    return (record, Ok(ex));
+                };
+                if limited >= opts.rate_limit_retries || waited + wait > opts.rate_limit_max_wait {
+                    let why = if limited >= opts.rate_limit_retries {
+                        format!("status {status} after {} retries", limited)
+                    } else {
+                        format!(
+                            "status {status}, asked to wait {} but only {} of the {} wait budget remain",
+                            humantime::format_duration(wait),
+                            humantime::format_duration(
+                                opts.rate_limit_max_wait.saturating_sub(waited)
+                            ),
+                            humantime::format_duration(opts.rate_limit_max_wait)
+                        )
+                    };
+                    notes.push(format!("gave up: {why}"));
+                    return (record, Err(ExecError::RateLimited(why)));
+                }
+                limited += 1;
+                notes.push(format!(
+                    "status {status}: waited {} before retry {limited}",
+                    humantime::format_duration(wait)
+                ));
+                tokio::time::sleep(wait).await;
+                waited += wait;
+            }
+            Err(e @ (ExecError::Connect(_) | ExecError::Protocol(_)))
+                if idempotent && transport < opts.transport_retries =>
+            {
+                transport += 1;
+                notes.push(format!("{e}; retried ({} is idempotent)", record.method));
+                tokio::time::sleep(Duration::from_millis(100 * (1 << transport.min(5)))).await;
+            }
+            Err(e) => return (record, Err(e)),
+        }
+    }
+}
+
+/// How long a rate-limited response asks to wait: 429 and Ledger's 420 always
+/// (1 s when they say nothing), 503 only with `Retry-After` or `X-RateLimit-Reset`.
+pub fn rate_limit_wait(r: &ResponseRecord) -> Option<Duration> {
+    let told = r
+        .header_all("retry-after")
+        .next()
+        .and_then(parse_retry_after)
+        .or_else(|| {
+            r.header_all("x-ratelimit-reset")
+                .next()
+                .and_then(parse_reset)
+        });
+    match r.status {
+        429 | 420 => Some(told.unwrap_or(Duration::from_secs(1))),
+        503 => told,
+        _ => None,
+    }
+}
+
+/// `Retry-After`: seconds, or an HTTP date.
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs >= 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs.min(1e9)));
+    }
+    let at = httpdate(v)?;
+    Some(at.duration_since(SystemTime::now()).unwrap_or_default())
+}
+
+/// `X-RateLimit-Reset`: a Unix time when large, else seconds from now.
+fn parse_reset(v: &str) -> Option<Duration> {
+    let n = v
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| *n >= 0.0 && n.is_finite())?;
+    if n > 1_000_000_000.0 {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        Some(Duration::from_secs_f64((n - now).max(0.0)))
+    } else {
+        Some(Duration::from_secs_f64(n))
+    }
+}
+
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+fn httpdate(v: &str) -> Option<SystemTime> {
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    let [_, day, mon, year, time, "GMT"] = parts.as_slice() else {
+        return None;
     };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = MONTHS.iter().position(|x| x == mon)? + 1;
+    let text = format!("{year}-{m:02}-{:0>2}T{time}Z", day);
+    let (secs, _) = crate::check::jsonpath::parse_rfc3339(&text)?;
+    u64::try_from(secs)
+        .ok()
+        .map(|s| UNIX_EPOCH + Duration::from_secs(s))
+}
+
+async fn send_once(
+    client: &reqwest::Client,
+    record: &RequestRecord,
+    real_headers: &[(String, String)],
+    timeout: Duration,
+    opts: &ClientOptions,
+) -> Result<Exchange, ExecError> {
+    let method = reqwest::Method::from_bytes(record.method.as_bytes())
+        .map_err(|e| ExecError::Request(e.to_string()))?;
     let mut req = client.request(method, &record.url).timeout(timeout);
-    for (k, v) in &real_headers {
+    for (k, v) in real_headers {
         req = req.header(k, v);
     }
     if let Some(b) = &record.body {
@@ -92,7 +250,7 @@ pub async fn send(
     }
     let started = Instant::now();
     let fut = async {
-        let resp = req.send().await.map_err(|e| classify(&e, timeout))?;
+        let mut resp = req.send().await.map_err(|e| classify(&e, timeout))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -104,28 +262,30 @@ pub async fn send(
                 )
             })
             .collect();
-        let mut resp = resp;
         let mut body = Vec::new();
+        let mut truncated = false;
         while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, timeout))? {
             if body.len() + chunk.len() > opts.max_body_bytes {
-                return Err(ExecError::BodyTooLarge(opts.max_body_bytes));
+                body.extend_from_slice(&chunk[..opts.max_body_bytes - body.len()]);
+                truncated = true;
+                break;
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(ResponseRecord::new(status, headers, body))
+        let mut r = ResponseRecord::new(status, headers, body);
+        r.truncated = truncated;
+        Ok(r)
     };
     // reqwest's own timeout covers the body too; this is a second fence.
-    let result = match tokio::time::timeout(timeout + Duration::from_millis(250), fut).await {
-        Ok(r) => r,
-        Err(_) => Err(ExecError::Timeout(timeout)),
+    let response = match tokio::time::timeout(timeout + Duration::from_millis(250), fut).await {
+        Ok(r) => r?,
+        Err(_) => return Err(ExecError::Timeout(timeout)),
     };
-    let duration = started.elapsed();
-    let out = result.map(|response| Exchange {
+    Ok(Exchange {
         request: record.clone(),
         response,
-        duration,
-    });
-    (record, out)
+        duration: started.elapsed(),
+    })
 }
 
 fn classify(e: &reqwest::Error, timeout: Duration) -> ExecError {
@@ -157,4 +317,60 @@ fn chain(e: &reqwest::Error) -> String {
         src = s.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, headers: &[(&str, &str)]) -> ResponseRecord {
+        ResponseRecord::new(
+            status,
+            headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            vec![],
+        )
+    }
+
+    #[test]
+    fn rate_limit_waits() {
+        assert_eq!(
+            rate_limit_wait(&resp(429, &[("retry-after", "2")])),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            rate_limit_wait(&resp(420, &[])),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(rate_limit_wait(&resp(503, &[])), None);
+        assert_eq!(
+            rate_limit_wait(&resp(503, &[("retry-after", "0")])),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(rate_limit_wait(&resp(200, &[("retry-after", "5")])), None);
+        let soon = (SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 3)
+        .to_string();
+        let w = rate_limit_wait(&resp(420, &[("x-ratelimit-reset", &soon)])).unwrap();
+        assert!(
+            w <= Duration::from_secs(3) && w >= Duration::from_secs(1),
+            "{w:?}"
+        );
+        assert_eq!(
+            rate_limit_wait(&resp(
+                429,
+                &[("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT")]
+            )),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_retry_after("1e30"),
+            Some(Duration::from_secs(1_000_000_000))
+        );
+    }
 }

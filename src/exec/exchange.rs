@@ -33,6 +33,8 @@ pub struct ResponseRecord {
     pub headers: Vec<(String, String)>,
     /// Body bytes.
     pub body: Vec<u8>,
+    /// True when the body was larger than the cap and reading stopped there.
+    pub truncated: bool,
     json: OnceLock<Result<Value, String>>,
 }
 
@@ -43,6 +45,7 @@ impl ResponseRecord {
             status,
             headers,
             body,
+            truncated: false,
             json: OnceLock::new(),
         }
     }

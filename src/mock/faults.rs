@@ -2,6 +2,11 @@
 //! the reference mock, used by conform's own tests to prove that a case can
 //! catch each kind of contract violation.
 //!
+//! A few switches are availability behaviours rather than contract
+//! violations (rate limiting, transient and lasting 503s): they exist for
+//! conform's retry tests, and [`Fault::is_contract_violation`] is false for
+//! them, since a conforming client is expected to ride them out.
+//!
 //! Each fault changes exactly one behaviour. Handlers consult
 //! `faults.contains(&Fault::X)` at the point where the deviation happens, so a
 //! `grep` for a fault's variant name shows everything it does.
@@ -102,6 +107,15 @@ faults! {
     /// `PUT /v2/users/{id}/status` answers the new status but does not store it.
     PalisadeStatusNotPersisted => (Palisade, "palisade-status-not-persisted",
         "PUT /v2/users/{id}/status answers the new status but GET still shows the old one"),
+    /// Every 3rd request to a users endpoint answers 429 (availability, not a violation).
+    PalisadeRateLimited => (Palisade, "palisade-rate-limited",
+        "every 3rd request to a users endpoint answers 429 RESOURCE_EXHAUSTED with Retry-After: 1"),
+    /// The first `GET /v2/users/{id}` of each id answers 503 (availability, not a violation).
+    PalisadeFlakyGet => (Palisade, "palisade-flaky-get",
+        "the first GET /v2/users/{id} of each id answers 503 UNAVAILABLE with Retry-After: 0"),
+    /// Every request answers 503 (availability, not a violation).
+    PalisadeUnavailable => (Palisade, "palisade-unavailable",
+        "every request answers 503 UNAVAILABLE with Retry-After: 1"),
     /// ApiUser bodies lack the `workspace` field.
     LedgerMissingField => (LedgerEnterprise, "ledger-missing-field",
         "ApiUser bodies lack the `workspace` field"),
@@ -126,12 +140,29 @@ faults! {
     /// `POST /api_users` answers 200 but does not store the user.
     LedgerCreateNotPersisted => (LedgerEnterprise, "ledger-create-not-persisted",
         "POST /api_users answers 200 but GET /api_users/{name} then answers 404"),
+    /// Every 3rd request to an API users endpoint answers 420 (availability, not a violation).
+    LedgerRateLimited => (LedgerEnterprise, "ledger-rate-limited",
+        "every 3rd request to an API users endpoint answers 420 with X-RateLimit-* and Retry-After: 1"),
 }
 
 impl Fault {
     /// Looks a fault up by its kebab-case [`name`](Fault::name).
     pub fn from_name(name: &str) -> Option<Fault> {
         Fault::all().iter().copied().find(|f| f.name() == name)
+    }
+
+    /// Whether the fault breaks the documented contract, so that a shipped
+    /// case must catch it. False for the availability behaviours (rate
+    /// limits, 503s), which a conforming server may show at any time and
+    /// which exist for conform's retry tests.
+    pub fn is_contract_violation(self) -> bool {
+        !matches!(
+            self,
+            Fault::PalisadeRateLimited
+                | Fault::PalisadeFlakyGet
+                | Fault::PalisadeUnavailable
+                | Fault::LedgerRateLimited
+        )
     }
 
     /// The faults that apply to `api`, in declaration order.
@@ -190,7 +221,25 @@ mod tests {
         let palisade = Fault::for_api(Api::Palisade).count();
         let ledger = Fault::for_api(Api::LedgerEnterprise).count();
         assert_eq!(palisade + ledger, Fault::all().len());
-        assert_eq!(palisade, 18);
-        assert_eq!(ledger, 8);
+        assert_eq!(palisade, 21);
+        assert_eq!(ledger, 9);
+    }
+
+    #[test]
+    fn only_the_availability_faults_are_not_contract_violations() {
+        let not: Vec<&str> = Fault::all()
+            .iter()
+            .filter(|f| !f.is_contract_violation())
+            .map(|f| f.name())
+            .collect();
+        assert_eq!(
+            not,
+            [
+                "palisade-rate-limited",
+                "palisade-flaky-get",
+                "palisade-unavailable",
+                "ledger-rate-limited",
+            ]
+        );
     }
 }

@@ -6,22 +6,33 @@
 //! the messages the API users pages document ("user name does not exist",
 //! "User already exists"). The store is capped with FIFO eviction because
 //! the API has no delete endpoint (see `store.rs`).
+//!
+//! Auth: the API users endpoints take the static `X-Ledger-API-Key`
+//! ([`Api::api_key`](super::Api::api_key)) or `Authorization: Bearer <access_token>` from the
+//! token flow at [`LEDGER_TOKEN_PATH`] and [`LEDGER_REFRESH_PATH`] (see
+//! `ledger/auth.rs`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderName, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use super::faults::Fault;
-use super::server::{Api, Reply};
+use super::server::{Reply, Setup};
 use super::store::{MAX_ENTRIES, Store};
+
+use self::auth::{Credentials, authenticate, issue_token, refresh_token};
+
+mod auth;
 
 /// Name of the seeded API user, the docs' example.
 pub const LEDGER_SEED_USER: &str = "api_lam_user";
@@ -29,6 +40,22 @@ pub const LEDGER_SEED_USER: &str = "api_lam_user";
 pub const LEDGER_SEED_DEVICE_ID: &str = "1a24480566ce42c2";
 /// The header that carries the API key.
 pub const LEDGER_API_KEY_HEADER: &str = "X-Ledger-API-Key";
+/// The token endpoint (`POST`, no auth): API key id and secret → tokens.
+pub const LEDGER_TOKEN_PATH: &str = "/auth/token";
+/// The refresh endpoint (`POST`, no auth): refresh token → a new pair.
+pub const LEDGER_REFRESH_PATH: &str = "/auth/token/refresh";
+/// The mock's API key id, the `api_key_id` its token endpoint accepts.
+pub const LEDGER_API_KEY_ID: &str = "conform-mock-key-id";
+/// The `api_key_secret` that goes with [`LEDGER_API_KEY_ID`]. It is not a
+/// secret; it only lets cases exercise the token flow.
+pub const LEDGER_API_KEY_SECRET: &str = "conform-mock-key-secret";
+/// How long an access token lasts unless
+/// [`MockConfig::token_ttl`](super::MockConfig::token_ttl) says otherwise:
+/// five minutes, the documented example.
+pub const LEDGER_TOKEN_TTL: Duration = Duration::from_secs(300);
+
+/// Under `ledger-rate-limited`, every this-many-th API users request is a 420.
+const RATE_LIMIT_EVERY: u64 = 3;
 
 /// Longest valid name: the documented pattern is `^\w{1,20}$`.
 const MAX_NAME_LEN: usize = 20;
@@ -163,12 +190,31 @@ pub(super) fn create_user(users: &mut ApiUsers, faults: &[Fault], body: &[u8]) -
     Reply::json(StatusCode::OK, body)
 }
 
-/// Whether `headers` carry the mock key in `X-Ledger-API-Key`.
-pub(super) fn authorized(headers: &HeaderMap) -> bool {
-    headers
-        .get(LEDGER_API_KEY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim() == Api::LedgerEnterprise.api_key())
+/// Under `ledger-rate-limited`, the `n`th request to an API users endpoint
+/// (counting from 1, authenticated or not: the limiter sits in front of
+/// auth) answers status 420, as Ledger does (FACTS.md), when `n` is a
+/// multiple of 3: `X-RateLimit-Limit: 2` (two requests per window),
+/// `X-RateLimit-Remaining: 0`, `X-RateLimit-Reset` one second after `now` in
+/// unix seconds, and `Retry-After: 1`.
+pub(super) fn rate_limited(faults: &[Fault], n: u64, now: SystemTime) -> Option<Reply> {
+    if !faults.contains(&Fault::LedgerRateLimited) || n % RATE_LIMIT_EVERY != 0 {
+        return None;
+    }
+    let status = StatusCode::from_u16(420).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+    let reset = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() + 1;
+    let reply = error(
+        status,
+        "RateLimitExceeded",
+        "rate limit exceeded, retry after 1 s",
+    )
+    .with_header(
+        HeaderName::from_static("x-ratelimit-limit"),
+        RATE_LIMIT_EVERY - 1,
+    )
+    .with_header(HeaderName::from_static("x-ratelimit-remaining"), 0u64)
+    .with_header(HeaderName::from_static("x-ratelimit-reset"), reset)
+    .with_header(header::RETRY_AFTER, 1u64);
+    Some(reply)
 }
 
 // ---------------------------------------------------------------- axum glue
@@ -176,7 +222,10 @@ pub(super) fn authorized(headers: &HeaderMap) -> bool {
 #[derive(Clone)]
 struct AppState {
     users: Arc<Mutex<ApiUsers>>,
+    credentials: Arc<Mutex<Credentials>>,
     faults: Arc<[Fault]>,
+    /// Requests to API users endpoints so far, for `ledger-rate-limited`.
+    requests: Arc<AtomicU64>,
 }
 
 impl AppState {
@@ -185,35 +234,90 @@ impl AppState {
         let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
         f(&mut users, &self.faults)
     }
+
+    /// Runs `f` on the credentials under their lock; never held across an `.await`.
+    fn credentials<R>(&self, f: impl FnOnce(&mut Credentials) -> R) -> R {
+        let mut creds = self
+            .credentials
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        f(&mut creds)
+    }
 }
 
-/// The API users routes with fresh seeded state, auth, and JSON 404/405.
-pub(super) fn routes(faults: Arc<[Fault]>) -> Router {
+/// The API users routes with fresh seeded state, auth and rate limiting, the
+/// token endpoints, and JSON 404/405.
+pub(super) fn routes(setup: Setup) -> Router {
+    let ttl = setup.token_ttl.unwrap_or(LEDGER_TOKEN_TTL);
     let state = AppState {
         users: Arc::new(Mutex::new(ApiUsers::seeded())),
-        faults,
+        credentials: Arc::new(Mutex::new(Credentials::new(ttl, setup.tokens_issued))),
+        faults: setup.faults,
+        requests: Arc::default(),
     };
+    let tokens = Router::new()
+        .route(LEDGER_TOKEN_PATH, post(h_token))
+        .route(LEDGER_REFRESH_PATH, post(h_refresh))
+        .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .route("/api_users", get(h_list).post(h_create))
         .route("/api_users/{name}", get(h_get))
-        .method_not_allowed_fallback(|| async {
-            error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "MethodNotAllowed",
-                "Method Not Allowed",
-            )
-        })
+        .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(state.clone(), auth))
+        // Added last, so it runs first: the limiter is in front of auth.
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit))
+        .merge(tokens)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "NotFound", "Not Found") })
         .with_state(state)
 }
 
+async fn method_not_allowed() -> Reply {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        "Method Not Allowed",
+    )
+}
+
 async fn auth(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    if s.faults.contains(&Fault::LedgerAuthNotEnforced) || authorized(req.headers()) {
-        next.run(req).await
+    if s.faults.contains(&Fault::LedgerAuthNotEnforced) {
+        return next.run(req).await;
+    }
+    let now = Instant::now();
+    match s.credentials(|c| authenticate(req.headers(), c, now)) {
+        Ok(()) => next.run(req).await,
+        Err(reply) => reply.into_response(),
+    }
+}
+
+async fn rate_limit(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let n = s.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    match rate_limited(&s.faults, n, SystemTime::now()) {
+        Some(reply) => reply.into_response(),
+        None => next.run(req).await,
+    }
+}
+
+/// A body rejection (too large, unreadable) as a Ledger error.
+fn rejected(e: BytesRejection) -> Reply {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        error(e.status(), "PayloadTooLarge", e.body_text())
     } else {
-        let message = format!("missing or invalid {LEDGER_API_KEY_HEADER} header");
-        error(StatusCode::UNAUTHORIZED, "Unauthorized", message).into_response()
+        error(e.status(), "BadRequest", e.body_text())
+    }
+}
+
+async fn h_token(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Reply {
+    match body {
+        Ok(body) => s.credentials(|c| issue_token(c, &body, Instant::now())),
+        Err(e) => rejected(e),
+    }
+}
+
+async fn h_refresh(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Reply {
+    match body {
+        Ok(body) => s.credentials(|c| refresh_token(c, &body, Instant::now())),
+        Err(e) => rejected(e),
     }
 }
 
@@ -231,10 +335,7 @@ async fn h_get(State(s): State<AppState>, name: Result<Path<String>, PathRejecti
 async fn h_create(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Reply {
     match body {
         Ok(body) => s.with(|u, f| create_user(u, f, &body)),
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            error(e.status(), "PayloadTooLarge", e.body_text())
-        }
-        Err(e) => error(e.status(), "BadRequest", e.body_text()),
+        Err(e) => rejected(e),
     }
 }
 

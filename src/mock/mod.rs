@@ -12,18 +12,38 @@
 //!   with [`LEDGER_SEED_USER`].
 //! - [`faults`]: named, deliberately non-conforming variants ([`Fault`]) for
 //!   conform's own tests; each API's state machine consults them where the
-//!   deviation happens.
+//!   deviation happens. A few are availability behaviours (429/420, 503) for
+//!   retry tests rather than contract violations
+//!   ([`Fault::is_contract_violation`]).
 //!
-//! Memory stays flat however long it runs: no request is recorded and each
-//! API keeps at most 10,000 users, evicting the oldest non-seeded one first.
+//! Auth: each API takes its static key ([`Api::api_key`]) or a bearer token
+//! from its documented token flow: Palisade's OAuth 2.0 client credentials
+//! at [`PALISADE_TOKEN_PATH`] ([`PALISADE_CLIENT_ID`] /
+//! [`PALISADE_CLIENT_SECRET`]), Ledger's API key at [`LEDGER_TOKEN_PATH`]
+//! ([`LEDGER_API_KEY_ID`] / [`LEDGER_API_KEY_SECRET`]) with rotation at
+//! [`LEDGER_REFRESH_PATH`]. Token lifetimes are the documented ones unless
+//! [`MockConfig::token_ttl`] says otherwise; [`MockServer::tokens_issued`]
+//! counts issuances.
+//!
+//! Memory stays flat however long it runs: no request is recorded, each API
+//! keeps at most 10,000 users, evicting the oldest non-seeded one first, and
+//! at most 10,000 tokens of each kind, pruning expired ones and evicting the
+//! oldest beyond that.
 
 pub mod faults;
 pub mod ledger;
 pub mod palisade;
 pub mod server;
 mod store;
+mod tokens;
 
 pub use self::faults::Fault;
-pub use self::ledger::{LEDGER_API_KEY_HEADER, LEDGER_SEED_DEVICE_ID, LEDGER_SEED_USER};
-pub use self::palisade::{PALISADE_ORG_ID, PALISADE_SEED_EMAIL, PALISADE_SEED_USER_ID};
+pub use self::ledger::{
+    LEDGER_API_KEY_HEADER, LEDGER_API_KEY_ID, LEDGER_API_KEY_SECRET, LEDGER_REFRESH_PATH,
+    LEDGER_SEED_DEVICE_ID, LEDGER_SEED_USER, LEDGER_TOKEN_PATH, LEDGER_TOKEN_TTL,
+};
+pub use self::palisade::{
+    PALISADE_CLIENT_ID, PALISADE_CLIENT_SECRET, PALISADE_ORG_ID, PALISADE_SEED_EMAIL,
+    PALISADE_SEED_USER_ID, PALISADE_TOKEN_PATH, PALISADE_TOKEN_TTL,
+};
 pub use self::server::{Api, MAX_BODY_BYTES, MockConfig, MockServer, router, start};

@@ -9,22 +9,29 @@
 //! milliseconds. Requests are validated before the id is looked up, as a
 //! validating gRPC interceptor would. The caller is always the seeded
 //! administrator [`PALISADE_SEED_USER_ID`].
+//!
+//! Auth: the users endpoints take the static key
+//! ([`Api::api_key`](super::Api::api_key), raw or as `Bearer <key>`) or
+//! `Bearer <accessToken>`, a token from the OAuth 2.0 client-credentials
+//! endpoint [`PALISADE_TOKEN_PATH`] (see `palisade/auth.rs`). The fault
+//! switches for availability (429, 503) are at the end of this file.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use serde_json::{Value, json};
 
 use super::faults::Fault;
-use super::server::{Api, Reply};
+use super::server::Reply;
 use super::store::{MAX_ENTRIES, Store};
 
 use self::body::{
-    invalid, later_than, not_found, now, parse_object, rfc3339, roles_field, string_field,
+    error, invalid, later_than, not_found, now, parse_object, rfc3339, roles_field, string_field,
     user_info_json, user_json, user_reply,
 };
 
+mod auth;
 mod body;
 mod http;
 
@@ -37,6 +44,20 @@ pub const PALISADE_SEED_USER_ID: &str = "ce4918bf-a199-4ce2-85a3-d0d296855384";
 pub const PALISADE_ORG_ID: &str = "6c3b8d2e-0b6a-4f4e-9a51-3f1e6d2c7a90";
 /// The seeded administrator's email; creating another user with it is a 400.
 pub const PALISADE_SEED_EMAIL: &str = "jbloggs@gmail.com";
+/// The OAuth 2.0 client-credentials token endpoint (`POST`, no auth).
+pub const PALISADE_TOKEN_PATH: &str = "/v2/credentials/oauth/token";
+/// The mock's API credential: the `clientId` its token endpoint accepts.
+pub const PALISADE_CLIENT_ID: &str = "conform-mock-client";
+/// The `clientSecret` that goes with [`PALISADE_CLIENT_ID`]. It is not a
+/// secret; it only lets cases exercise the token flow.
+pub const PALISADE_CLIENT_SECRET: &str = "conform-mock-client-secret";
+/// How long an access token lasts unless
+/// [`MockConfig::token_ttl`](super::MockConfig::token_ttl) says otherwise:
+/// one hour, as documented.
+pub const PALISADE_TOKEN_TTL: Duration = Duration::from_secs(3600);
+
+/// Under `palisade-rate-limited`, every this-many-th users request is a 429.
+const RATE_LIMIT_EVERY: u64 = 3;
 
 /// The `v2Role` values.
 const ROLES: [&str; 6] = [
@@ -108,6 +129,8 @@ pub(super) struct Users {
     store: Store<User>,
     /// Lower-cased email → id, so duplicate checks stay `O(1)`.
     emails: HashMap<String, String>,
+    /// Under `palisade-flaky-get`, the ids already fetched once (capped too).
+    fetched: Store<()>,
 }
 
 impl Users {
@@ -142,6 +165,7 @@ impl Users {
         let mut users = Users {
             store: Store::new(MAX_ENTRIES),
             emails: HashMap::new(),
+            fetched: Store::new(MAX_ENTRIES),
         };
         users.insert(seed, true);
         users
@@ -418,20 +442,42 @@ pub(super) fn delete_mfa(users: &mut Users, id: &str) -> Reply {
     }
 }
 
-/// Whether `headers` carry the mock key, raw or as `Bearer <key>`.
-pub(super) fn authorized(headers: &HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let value = value.trim();
-    let token = match value.split_once(' ') {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-        _ => value,
-    };
-    token == Api::Palisade.api_key()
+// ------------------------------------------------- availability fault switches
+
+/// A 503 UNAVAILABLE (code 14) telling the client to retry after `secs`.
+pub(super) fn unavailable(secs: u64) -> Reply {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        14,
+        "the service is temporarily unavailable",
+    )
+    .with_header(header::RETRY_AFTER, secs)
+}
+
+/// Under `palisade-rate-limited`, the `n`th request to a users endpoint
+/// (counting from 1, authenticated or not: the limiter sits in front of auth,
+/// as a gateway's does) answers 429 RESOURCE_EXHAUSTED (code 8) with
+/// `Retry-After: 1` when `n` is a multiple of 3.
+pub(super) fn rate_limited(faults: &[Fault], n: u64) -> Option<Reply> {
+    if !faults.contains(&Fault::PalisadeRateLimited) || n % RATE_LIMIT_EVERY != 0 {
+        return None;
+    }
+    let reply = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        8,
+        "rate limit exceeded, retry after 1 s",
+    );
+    Some(reply.with_header(header::RETRY_AFTER, 1u64))
+}
+
+/// Under `palisade-flaky-get`, the first `GET /v2/users/{id}` of each id
+/// (known or not) answers 503 with `Retry-After: 0`; later ones are served.
+pub(super) fn flaky_get(users: &mut Users, faults: &[Fault], id: &str) -> Option<Reply> {
+    if !faults.contains(&Fault::PalisadeFlakyGet) || users.fetched.contains(id) {
+        return None;
+    }
+    users.fetched.insert(id.to_owned(), (), false);
+    Some(unavailable(0))
 }
 
 #[cfg(test)]

@@ -5,10 +5,12 @@ use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -73,6 +75,11 @@ pub struct MockConfig {
     pub port: u16,
     /// Deliberate deviations to switch on; each must belong to the started API.
     pub faults: Vec<Fault>,
+    /// How long an issued access token lasts; `None` means the documented
+    /// lifetime ([`PALISADE_TOKEN_TTL`](super::PALISADE_TOKEN_TTL), one hour;
+    /// [`LEDGER_TOKEN_TTL`](super::LEDGER_TOKEN_TTL), five minutes). Token
+    /// renewal tests set about a second.
+    pub token_ttl: Option<Duration>,
 }
 
 /// A running mock server. Dropping it shuts the server down gracefully (in
@@ -87,6 +94,7 @@ pub struct MockServer {
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    tokens_issued: Arc<AtomicU64>,
 }
 
 impl MockServer {
@@ -103,6 +111,15 @@ impl MockServer {
     /// The API this server implements.
     pub fn api(&self) -> Api {
         self.api
+    }
+
+    /// How many access tokens this server has issued so far: one per
+    /// successful answer of a token endpoint (Palisade
+    /// `POST /v2/credentials/oauth/token`; Ledger `POST /auth/token` and
+    /// `POST /auth/token/refresh`). Lets a test assert that a client fetched
+    /// a token once and renewed it, rather than fetching one per request.
+    pub fn tokens_issued(&self) -> u64 {
+        self.tokens_issued.load(Ordering::Relaxed)
     }
 
     /// Stops accepting connections and waits until open ones are finished.
@@ -142,7 +159,9 @@ pub async fn start(api: Api, config: MockConfig) -> io::Result<MockServer> {
     }
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
     let addr = listener.local_addr()?;
-    let app = router(api, &config.faults);
+    let setup = Setup::new(api, &config.faults, config.token_ttl);
+    let tokens_issued = Arc::clone(&setup.tokens_issued);
+    let app = build(api, setup);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         // `axum::serve` only returns once shut down; there is no one to report
@@ -158,18 +177,44 @@ pub async fn start(api: Api, config: MockConfig) -> io::Result<MockServer> {
         addr,
         shutdown: Some(tx),
         task: Some(task),
+        tokens_issued,
     })
 }
 
-/// The axum router for `api` with fresh (seeded) state; faults belonging to
-/// the other API are ignored. Useful to drive the mock without a socket.
+/// The axum router for `api` with fresh (seeded) state and the documented
+/// token lifetime; faults belonging to the other API are ignored. Useful to
+/// drive the mock without a socket.
 pub fn router(api: Api, faults: &[Fault]) -> Router {
-    let faults: Arc<[Fault]> = faults.iter().copied().filter(|f| f.api() == api).collect();
+    build(api, Setup::new(api, faults, None))
+}
+
+fn build(api: Api, setup: Setup) -> Router {
     let routes = match api {
-        Api::Palisade => palisade::routes(faults),
-        Api::LedgerEnterprise => ledger::routes(faults),
+        Api::Palisade => palisade::routes(setup),
+        Api::LedgerEnterprise => ledger::routes(setup),
     };
     routes.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// What each API's routes are built from.
+#[derive(Debug, Clone)]
+pub(super) struct Setup {
+    /// The faults that belong to this API.
+    pub(super) faults: Arc<[Fault]>,
+    /// The access token lifetime, or `None` for the API's documented one.
+    pub(super) token_ttl: Option<Duration>,
+    /// Counts issued access tokens; read by [`MockServer::tokens_issued`].
+    pub(super) tokens_issued: Arc<AtomicU64>,
+}
+
+impl Setup {
+    fn new(api: Api, faults: &[Fault], token_ttl: Option<Duration>) -> Setup {
+        Setup {
+            faults: faults.iter().copied().filter(|f| f.api() == api).collect(),
+            token_ttl,
+            tokens_issued: Arc::default(),
+        }
+    }
 }
 
 /// What a state-machine function answers: status, JSON body, content type.
@@ -181,6 +226,8 @@ pub(super) struct Reply {
     pub(super) body: Value,
     /// The `Content-Type` header; `application/json` unless a fault says otherwise.
     pub(super) content_type: &'static str,
+    /// Further headers (`Retry-After`, rate-limit headers), in order.
+    pub(super) headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Reply {
@@ -190,18 +237,36 @@ impl Reply {
             status,
             body,
             content_type: "application/json",
+            headers: Vec::new(),
         }
+    }
+
+    /// The reply with header `name: value` added.
+    pub(super) fn with_header(mut self, name: HeaderName, value: impl Into<HeaderValue>) -> Reply {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The value of header `name`, if the reply carries it.
+    #[cfg(test)]
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.as_str().eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.to_str().ok())
     }
 }
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             [(header::CONTENT_TYPE, self.content_type)],
             self.body.to_string(),
         )
-            .into_response()
+            .into_response();
+        response.headers_mut().extend(self.headers);
+        response
     }
 }
 
@@ -233,8 +298,8 @@ mod tests {
     #[tokio::test]
     async fn start_rejects_a_fault_of_the_other_api() {
         let config = MockConfig {
-            port: 0,
             faults: vec![Fault::LedgerUnknown200],
+            ..MockConfig::default()
         };
         let err = start(Api::Palisade, config).await.err();
         assert_eq!(err.map(|e| e.kind()), Some(io::ErrorKind::InvalidInput));
@@ -247,6 +312,7 @@ mod tests {
         assert_ne!(server.addr().port(), 0);
         assert!(server.base_url().starts_with("http://127.0.0.1:"));
         assert_eq!(server.api(), Api::Palisade);
+        assert_eq!(server.tokens_issued(), 0);
         let addr = server.addr();
         server.shutdown().await;
         assert!(tokio::net::TcpStream::connect(addr).await.is_err());

@@ -96,6 +96,24 @@ impl<T> Store<T> {
         self.by_seq.values().map(|e| &e.value)
     }
 
+    /// Removes the oldest entries, in creation order, while `expired` holds
+    /// for them; stops at the first entry for which it does not (or at a
+    /// pinned one). Returns how many were removed. Callers whose entries
+    /// expire in creation order (the token maps) thus prune every expired
+    /// entry in `O(k log n)` for `k` removed.
+    pub(super) fn prune_oldest_while(&mut self, mut expired: impl FnMut(&T) -> bool) -> usize {
+        let mut removed = 0;
+        while let Some(entry) = self.by_seq.first_entry() {
+            if entry.get().pinned || !expired(&entry.get().value) {
+                break;
+            }
+            let entry = entry.remove();
+            self.index.remove(&entry.key);
+            removed += 1;
+        }
+        removed
+    }
+
     /// Removes the oldest unpinned entry. Pinned entries are the few seeded
     /// ones at the front, so the scan stops almost at once.
     fn evict_oldest(&mut self) -> Option<T> {
@@ -133,6 +151,22 @@ mod tests {
         assert!(store.contains("seed"));
         assert!(!store.contains("a"));
         assert_eq!(store.values().copied().collect::<Vec<_>>(), [0, 3, 4]);
+    }
+
+    #[test]
+    fn prune_oldest_while_stops_at_the_first_survivor_and_at_pins() {
+        let mut store = Store::new(10);
+        for (i, key) in ["a", "b", "c", "d"].into_iter().enumerate() {
+            store.insert(key.into(), i, false);
+        }
+        assert_eq!(store.prune_oldest_while(|v| *v < 2), 2);
+        assert_eq!(store.values().copied().collect::<Vec<_>>(), [2, 3]);
+        assert!(!store.contains("a") && store.contains("c"));
+        let mut pinned = Store::new(10);
+        pinned.insert("seed".into(), 0, true);
+        pinned.insert("x".into(), 1, false);
+        assert_eq!(pinned.prune_oldest_while(|_| true), 0);
+        assert_eq!(pinned.len(), 2);
     }
 
     #[test]

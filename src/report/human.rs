@@ -39,6 +39,7 @@ pub fn case_line(r: &CaseResult, style: Style) -> String {
         Outcome::Failed => ("FAIL ", "31"),
         Outcome::Errored => ("ERROR", "35"),
         Outcome::Skipped(_) => ("SKIP ", "33"),
+        Outcome::Flaky => ("FLAKY", "33"),
     };
     let mut line = format!(
         "{} [{:>8.3}s] {}",
@@ -48,6 +49,14 @@ pub fn case_line(r: &CaseResult, style: Style) -> String {
     );
     if let Outcome::Skipped(why) = &r.outcome {
         let _ = write!(line, " ({why})");
+    }
+    if r.outcome == Outcome::Flaky {
+        let _ = write!(
+            line,
+            " (passed on attempt {} after: {})",
+            r.attempts,
+            r.earlier.first().map_or("", |e| e.message.as_str())
+        );
     }
     line
 }
@@ -137,12 +146,32 @@ pub fn summary(results: &[CaseResult], style: Style) -> String {
             let _ = writeln!(out, "{}", failure_detail(r));
         }
     }
+    let flaky: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Flaky)
+        .collect();
+    if !flaky.is_empty() {
+        let _ = writeln!(out, "\nflaky (passed only on a rerun):\n");
+        for r in &flaky {
+            let _ = writeln!(out, "--- FLAKY {} (attempts: {})", r.id, r.attempts);
+            for (i, e) in r.earlier.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "    attempt {}: {}: {}",
+                    i + 1,
+                    e.outcome.word(),
+                    e.message
+                );
+            }
+        }
+    }
     let t = Totals::of(results);
     let _ = writeln!(
         out,
-        "{} cases: {} passed, {} failed (contract), {} errors (transport or runtime), {} skipped",
+        "{} cases: {} passed ({} flaky), {} failed (contract), {} errors (transport or runtime), {} skipped",
         results.len(),
         style.paint("32", &t.passed.to_string()),
+        t.flaky,
         t.failed,
         t.errored,
         t.skipped

@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 
 use super::human::{failure_detail, first_problem};
 use crate::result::{CaseResult, Outcome};
@@ -43,6 +45,29 @@ pub fn build(results: &[CaseResult]) -> Report {
         for r in cases {
             let status = match &r.outcome {
                 Outcome::Passed => TestCaseStatus::success(),
+                Outcome::Flaky => {
+                    let mut s = TestCaseStatus::success();
+                    if let TestCaseStatus::Success { flaky_runs } = &mut s {
+                        for e in &r.earlier {
+                            let kind = if e.outcome == Outcome::Errored {
+                                NonSuccessKind::Error
+                            } else {
+                                NonSuccessKind::Failure
+                            };
+                            let mut rerun = TestRerun::new(kind);
+                            rerun.set_message(cut(e.message.clone()));
+                            rerun.set_type(if kind == NonSuccessKind::Error {
+                                "transport"
+                            } else {
+                                "contract"
+                            });
+                            rerun.set_description(cut(e.detail.clone()));
+                            rerun.set_time(e.duration);
+                            flaky_runs.push(rerun);
+                        }
+                    }
+                    s
+                }
                 Outcome::Skipped(why) => {
                     let mut s = TestCaseStatus::skipped();
                     s.set_message(why.as_str());

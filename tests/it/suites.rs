@@ -57,14 +57,20 @@ async fn shipped_suites_pass_against_the_embedded_mock() {
 /// own mutation score, which must stay at 100%.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_mock_fault_is_caught_by_the_shipped_suites() {
+    // Availability faults (rate limits, 503s) serve the retry tests; they break no contract.
+    let faults: Vec<Fault> = Fault::all()
+        .iter()
+        .copied()
+        .filter(|f| f.is_contract_violation())
+        .collect();
     assert!(
-        Fault::all().len() >= 15,
+        faults.len() >= 15,
         "at least 15 faults, have {}",
-        Fault::all().len()
+        faults.len()
     );
     let mut missed = Vec::new();
     let mut table = Vec::new();
-    for fault in Fault::all() {
+    for fault in &faults {
         let opts = RunOptions {
             mock_faults: vec![*fault],
             ..RunOptions::default()

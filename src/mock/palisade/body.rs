@@ -65,7 +65,7 @@ pub(super) fn unauthenticated() -> Reply {
     error(
         StatusCode::UNAUTHORIZED,
         16,
-        "missing or invalid API key in the Authorization header",
+        "missing or invalid API key or access token in the Authorization header",
     )
 }
 

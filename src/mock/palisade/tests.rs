@@ -1,6 +1,13 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use super::super::server::{MockConfig, start, test_client};
+use super::super::server::{Api, MockConfig, MockServer, start, test_client};
+use super::super::tokens::MAX_TOKENS;
+use super::auth::{Credentials, authenticate, issue_token};
 use super::*;
 
 const SEED: &str = PALISADE_SEED_USER_ID;
@@ -249,24 +256,176 @@ fn user_count_is_capped_and_the_seed_survives() {
     create(&mut users, "user0@example.com");
 }
 
+fn headers(authorization: Option<&str>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(v) = authorization {
+        headers.insert(
+            header::AUTHORIZATION,
+            v.parse().expect("test header is valid"),
+        );
+    }
+    headers
+}
+
+fn credentials(ttl: Duration) -> Credentials {
+    Credentials::new(ttl, Arc::default())
+}
+
+fn client_body(id: &str, secret: &str) -> Vec<u8> {
+    json!({ "clientId": id, "clientSecret": secret })
+        .to_string()
+        .into_bytes()
+}
+
+/// Issues a token with the mock credentials and returns it.
+fn token(creds: &mut Credentials, now: Instant) -> String {
+    let body = client_body(PALISADE_CLIENT_ID, PALISADE_CLIENT_SECRET);
+    let reply = issue_token(creds, &body, now);
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body["accessToken"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 #[test]
-fn authorized_accepts_raw_and_bearer_keys_only() {
-    let check = |value: Option<&str>| {
-        let mut headers = HeaderMap::new();
-        if let Some(v) = value {
-            headers.insert(
-                header::AUTHORIZATION,
-                v.parse().expect("test header is valid"),
-            );
-        }
-        authorized(&headers)
-    };
+fn authenticate_accepts_the_static_key_raw_or_bearer() {
+    let creds = credentials(PALISADE_TOKEN_TTL);
+    let now = Instant::now();
+    let check = |value: Option<&str>| authenticate(&headers(value), &creds, now).is_ok();
     assert!(check(Some("conform-mock-palisade-key")));
     assert!(check(Some("Bearer conform-mock-palisade-key")));
     assert!(check(Some("bearer conform-mock-palisade-key")));
     assert!(!check(Some("Bearer wrong")));
     assert!(!check(Some("Basic conform-mock-palisade-key")));
     assert!(!check(None));
+    let err = authenticate(&headers(None), &creds, now).err();
+    assert_rpc_error(&err.expect("no header is a 401"), 401, 16);
+}
+
+#[test]
+fn token_endpoint_answers_the_documented_shape_and_counts() {
+    let issued = Arc::new(AtomicU64::new(0));
+    let mut creds = Credentials::new(PALISADE_TOKEN_TTL, Arc::clone(&issued));
+    let body = client_body(PALISADE_CLIENT_ID, PALISADE_CLIENT_SECRET);
+    let reply = issue_token(&mut creds, &body, Instant::now());
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.content_type, "application/json");
+    let keys: Vec<&String> = reply
+        .body
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(keys, ["accessToken", "scope", "expiresIn", "tokenType"]);
+    assert_eq!(reply.body["expiresIn"], 3600);
+    assert_eq!(reply.body["tokenType"], "Bearer");
+    assert!(reply.body["scope"].is_string());
+    assert_eq!(reply.body["accessToken"].as_str().map(str::len), Some(64));
+    assert_eq!(issued.load(Ordering::Relaxed), 1);
+    let again = issue_token(&mut creds, &body, Instant::now());
+    assert_ne!(again.body["accessToken"], reply.body["accessToken"]);
+    assert_eq!(issued.load(Ordering::Relaxed), 2);
+}
+
+#[test]
+fn token_endpoint_rejects_wrong_credentials_and_bad_bodies() {
+    let issued = Arc::new(AtomicU64::new(0));
+    let mut creds = Credentials::new(PALISADE_TOKEN_TTL, Arc::clone(&issued));
+    let now = Instant::now();
+    let wrong = [
+        client_body(PALISADE_CLIENT_ID, "not-the-secret"),
+        client_body("someone-else", PALISADE_CLIENT_SECRET),
+    ];
+    for body in wrong {
+        assert_rpc_error(&issue_token(&mut creds, &body, now), 401, 16);
+    }
+    let bad: [&[u8]; 4] = [
+        b"not json",
+        b"[]",
+        br#"{"clientId": "conform-mock-client"}"#,
+        br#"{"clientId": "conform-mock-client", "clientSecret": 7}"#,
+    ];
+    for body in bad {
+        assert_rpc_error(&issue_token(&mut creds, body, now), 400, 3);
+    }
+    assert_eq!(issued.load(Ordering::Relaxed), 0);
+    assert_eq!(creds.live_tokens(), 0);
+}
+
+#[test]
+fn an_access_token_works_as_bearer_until_it_expires() {
+    let ttl = Duration::from_secs(1);
+    let mut creds = credentials(ttl);
+    let t0 = Instant::now();
+    let token = token(&mut creds, t0);
+    let bearer = format!("Bearer {token}");
+    assert!(authenticate(&headers(Some(&bearer)), &creds, t0).is_ok());
+    assert!(authenticate(&headers(Some(&bearer)), &creds, t0 + ttl / 2).is_ok());
+    // The token is a bearer credential only, not a raw key.
+    assert!(authenticate(&headers(Some(&token)), &creds, t0).is_err());
+    let expired = authenticate(&headers(Some(&bearer)), &creds, t0 + ttl).err();
+    let expired = expired.expect("an expired token is a 401");
+    assert_rpc_error(&expired, 401, 16);
+    assert!(
+        expired.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("expired"))
+    );
+    let unknown = authenticate(&headers(Some("Bearer 00ff")), &creds, t0).err();
+    assert_rpc_error(&unknown.expect("an unknown token is a 401"), 401, 16);
+}
+
+#[test]
+fn issued_tokens_stay_bounded() {
+    let mut creds = credentials(PALISADE_TOKEN_TTL);
+    let now = Instant::now();
+    let first = token(&mut creds, now);
+    let mut last = String::new();
+    for _ in 1..MAX_TOKENS + 50 {
+        last = token(&mut creds, now);
+    }
+    assert!(
+        creds.live_tokens() <= MAX_TOKENS,
+        "{} live tokens",
+        creds.live_tokens()
+    );
+    let bearer = |t: &str| headers(Some(&format!("Bearer {t}")));
+    assert!(authenticate(&bearer(&last), &creds, now).is_ok());
+    assert!(
+        authenticate(&bearer(&first), &creds, now).is_err(),
+        "oldest evicted"
+    );
+}
+
+#[test]
+fn rate_limited_answers_every_third_request_429() {
+    let on = [Fault::PalisadeRateLimited];
+    let limited: Vec<u64> = (1..=9)
+        .filter(|n| rate_limited(&on, *n).is_some())
+        .collect();
+    assert_eq!(limited, [3, 6, 9]);
+    let reply = rate_limited(&on, 3).expect("the 3rd request is limited");
+    assert_rpc_error(&reply, 429, 8);
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert!((1..=9).all(|n| rate_limited(NONE, n).is_none()));
+}
+
+#[test]
+fn flaky_get_fails_the_first_get_of_each_id_once() {
+    let on = vec![Fault::PalisadeFlakyGet];
+    let mut users = Users::seeded();
+    let other = create(&mut users, "f@example.com");
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    for id in [SEED, other.as_str(), unknown] {
+        let first = flaky_get(&mut users, &on, id).expect("the first GET is a 503");
+        assert_rpc_error(&first, 503, 14);
+        assert_eq!(first.header("Retry-After"), Some("0"));
+        assert!(flaky_get(&mut users, &on, id).is_none(), "{id}");
+    }
+    assert!(flaky_get(&mut Users::seeded(), NONE, SEED).is_none());
+    let reply = unavailable(1);
+    assert_rpc_error(&reply, 503, 14);
+    assert_eq!(reply.header("retry-after"), Some("1"));
 }
 
 /// Each body fault, applied to a fresh state: (fault, what to check).
@@ -358,15 +517,33 @@ fn write_faults_change_exactly_their_behaviour() {
 
 const KEY: &str = "conform-mock-palisade-key";
 
-async fn serve(faults: Vec<Fault>) -> super::super::server::MockServer {
-    let config = MockConfig { port: 0, faults };
+async fn serve(faults: Vec<Fault>) -> MockServer {
+    serve_with(MockConfig {
+        faults,
+        ..MockConfig::default()
+    })
+    .await
+}
+
+async fn serve_with(config: MockConfig) -> MockServer {
     start(Api::Palisade, config)
         .await
         .expect("mock binds 127.0.0.1:0")
 }
 
 async fn send(req: reqwest::RequestBuilder) -> (u16, String, Value) {
+    let (status, ct, _, body) = send_full(req).await;
+    (status, ct, body)
+}
+
+/// Status, content type, `Retry-After` and JSON body.
+async fn send_full(req: reqwest::RequestBuilder) -> (u16, String, Option<String>, Value) {
     let resp = req.send().await.expect("mock answers");
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let status = resp.status().as_u16();
     let ct = resp
         .headers()
@@ -378,6 +555,7 @@ async fn send(req: reqwest::RequestBuilder) -> (u16, String, Value) {
     (
         status,
         ct,
+        retry_after,
         serde_json::from_str(&text).unwrap_or(Value::Null),
     )
 }
@@ -458,4 +636,127 @@ async fn http_faults_change_status_content_type_and_auth() {
     let (status, ct, _) = send(client.post(&base).json(&new)).await;
     assert_eq!(status, 201);
     assert!(ct.starts_with("text/plain"), "{ct}");
+}
+
+#[tokio::test]
+async fn http_token_issue_use_expiry_and_renewal() {
+    let server = serve_with(MockConfig {
+        token_ttl: Some(Duration::from_secs(1)),
+        ..MockConfig::default()
+    })
+    .await;
+    let client = test_client();
+    let token_url = format!("{}{PALISADE_TOKEN_PATH}", server.base_url());
+    let users = format!("{}/v2/users", server.base_url());
+    let credentials =
+        json!({"clientId": PALISADE_CLIENT_ID, "clientSecret": PALISADE_CLIENT_SECRET});
+
+    // No auth is needed on the token endpoint.
+    let (status, ct, body) = send(client.post(&token_url).json(&credentials)).await;
+    assert_eq!((status, ct.as_str()), (200, "application/json"));
+    assert_eq!(
+        (body["expiresIn"].clone(), body["tokenType"].clone()),
+        (json!(1), json!("Bearer"))
+    );
+    let token = body["accessToken"].as_str().unwrap_or_default().to_owned();
+    let bearer = format!("Bearer {token}");
+    for _ in 0..3 {
+        let (status, ..) = send(client.get(&users).header("Authorization", &bearer)).await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(server.tokens_issued(), 1);
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, _, body) = send(client.get(&users).header("Authorization", &bearer)).await;
+    assert_eq!((status, body["code"].clone()), (401, json!(16)));
+    // The static key still works, and a fresh token does too.
+    let (status, ..) = send(client.get(&users).header("Authorization", KEY)).await;
+    assert_eq!(status, 200);
+    let (_, _, body) = send(client.post(&token_url).json(&credentials)).await;
+    let renewed = format!(
+        "Bearer {}",
+        body["accessToken"].as_str().unwrap_or_default()
+    );
+    let (status, ..) = send(client.get(&users).header("Authorization", &renewed)).await;
+    assert_eq!(status, 200);
+    assert_eq!(server.tokens_issued(), 2);
+
+    let wrong = json!({"clientId": PALISADE_CLIENT_ID, "clientSecret": "nope"});
+    let (status, _, body) = send(client.post(&token_url).json(&wrong)).await;
+    assert_eq!((status, body["code"].clone()), (401, json!(16)));
+    let (status, _, body) = send(client.get(&token_url)).await;
+    assert_eq!((status, body["code"].clone()), (405, json!(12)));
+    assert_eq!(server.tokens_issued(), 2);
+}
+
+#[tokio::test]
+async fn http_rate_limited_every_third_users_request() {
+    let server = serve(vec![Fault::PalisadeRateLimited]).await;
+    let client = test_client();
+    let users = format!("{}/v2/users", server.base_url());
+    let token_url = format!("{}{PALISADE_TOKEN_PATH}", server.base_url());
+    let credentials =
+        json!({"clientId": PALISADE_CLIENT_ID, "clientSecret": PALISADE_CLIENT_SECRET});
+    let mut seen = Vec::new();
+    for i in 0..6 {
+        // Token requests in between are neither limited nor counted.
+        let (status, ..) = send(client.post(&token_url).json(&credentials)).await;
+        assert_eq!(status, 200, "token request {i}");
+        let (status, _, retry_after, body) =
+            send_full(client.get(&users).header("Authorization", KEY)).await;
+        if status == 429 {
+            assert_eq!(
+                (retry_after.as_deref(), body["code"].clone()),
+                (Some("1"), json!(8))
+            );
+        }
+        seen.push(status);
+    }
+    assert_eq!(seen, [200, 200, 429, 200, 200, 429]);
+}
+
+#[tokio::test]
+async fn http_flaky_get_and_unavailable() {
+    let server = serve(vec![Fault::PalisadeFlakyGet]).await;
+    let client = test_client();
+    let one = format!("{}/v2/users/{SEED}", server.base_url());
+    let (status, _, retry_after, body) =
+        send_full(client.get(&one).header("Authorization", KEY)).await;
+    assert_eq!(
+        (status, retry_after.as_deref(), body["code"].clone()),
+        (503, Some("0"), json!(14))
+    );
+    let (status, _, _, body) = send_full(client.get(&one).header("Authorization", KEY)).await;
+    assert_eq!((status, body["id"].clone()), (200, json!(SEED)));
+    // Other endpoints are not affected.
+    let (status, ..) = send(
+        client
+            .get(format!("{one}/info"))
+            .header("Authorization", KEY),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let server = serve(vec![Fault::PalisadeUnavailable]).await;
+    let base = server.base_url();
+    let requests = [
+        client
+            .get(format!("{base}/v2/users"))
+            .header("Authorization", KEY),
+        client
+            .get(format!("{base}/v2/users/{SEED}"))
+            .header("Authorization", KEY),
+        client
+            .post(format!("{base}{PALISADE_TOKEN_PATH}"))
+            .json(&json!({})),
+        client.get(format!("{base}/elsewhere")),
+    ];
+    for req in requests {
+        let (status, ct, retry_after, body) = send_full(req).await;
+        assert_eq!((status, ct.as_str()), (503, "application/json"));
+        assert_eq!(
+            (retry_after.as_deref(), body["code"].clone()),
+            (Some("1"), json!(14))
+        );
+    }
 }
