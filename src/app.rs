@@ -559,13 +559,11 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
             );
         }
         let ctx = context(&opts)?;
-        let mut out = std::io::stdout();
-        Ok::<_, ExpectedError>(
-            execute(&prepared, ctx, opts.jobs, |r| {
-                let _ = writeln!(out, "{}", human::case_line(r, style));
-            })
-            .await,
-        )
+        let total: usize = prepared.suites.iter().map(|(s, _)| s.cases.len()).sum();
+        let progress = human::Progress::new(total, style);
+        let results = execute(&prepared, ctx, opts.jobs, |r| progress.case_done(r)).await;
+        progress.finish();
+        Ok::<_, ExpectedError>(results)
     })?;
     junit::write(&results, &s.junit).map_err(|e| {
         ExpectedError::Io(format!(

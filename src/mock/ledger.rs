@@ -197,7 +197,7 @@ pub(super) fn create_user(users: &mut ApiUsers, faults: &[Fault], body: &[u8]) -
 /// `X-RateLimit-Remaining: 0`, `X-RateLimit-Reset` one second after `now` in
 /// unix seconds, and `Retry-After: 1`.
 pub(super) fn rate_limited(faults: &[Fault], n: u64, now: SystemTime) -> Option<Reply> {
-    if !faults.contains(&Fault::LedgerRateLimited) || n % RATE_LIMIT_EVERY != 0 {
+    if !faults.contains(&Fault::LedgerRateLimited) || !n.is_multiple_of(RATE_LIMIT_EVERY) {
         return None;
     }
     let status = StatusCode::from_u16(420).unwrap_or(StatusCode::TOO_MANY_REQUESTS);

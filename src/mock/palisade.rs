@@ -459,7 +459,7 @@ pub(super) fn unavailable(secs: u64) -> Reply {
 /// as a gateway's does) answers 429 RESOURCE_EXHAUSTED (code 8) with
 /// `Retry-After: 1` when `n` is a multiple of 3.
 pub(super) fn rate_limited(faults: &[Fault], n: u64) -> Option<Reply> {
-    if !faults.contains(&Fault::PalisadeRateLimited) || n % RATE_LIMIT_EVERY != 0 {
+    if !faults.contains(&Fault::PalisadeRateLimited) || !n.is_multiple_of(RATE_LIMIT_EVERY) {
         return None;
     }
     let reply = error(

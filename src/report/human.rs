@@ -32,6 +32,66 @@ impl Style {
     }
 }
 
+/// Case lines as cases finish; on a terminal (and not in CI) a live line below
+/// them with done/total, failures so far and elapsed time.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    style: Style,
+    failed: std::sync::atomic::AtomicUsize,
+}
+
+impl Progress {
+    /// A progress display for `total` cases.
+    pub fn new(total: usize, style: Style) -> Progress {
+        use std::io::IsTerminal;
+        let live = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let bar = live.then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{pos}/{len} cases, {msg} [{elapsed_precise}] {wide_bar}",
+                )
+                .expect("static template"),
+            );
+            bar.set_message("0 failed");
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        Progress {
+            bar,
+            style,
+            failed: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Prints a finished case's line and advances the live line.
+    pub fn case_done(&self, r: &CaseResult) {
+        let line = case_line(r, self.style);
+        if matches!(r.outcome, Outcome::Failed | Outcome::Errored) {
+            self.failed
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        match &self.bar {
+            Some(bar) => {
+                bar.println(line);
+                bar.set_message(format!(
+                    "{} failed",
+                    self.failed.load(std::sync::atomic::Ordering::Relaxed)
+                ));
+                bar.inc(1);
+            }
+            None => println!("{line}"),
+        }
+    }
+
+    /// Removes the live line.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// `PASS [   0.012s] suite::file::case`.
 pub fn case_line(r: &CaseResult, style: Style) -> String {
     let (word, code) = match &r.outcome {
