@@ -31,6 +31,7 @@ pub fn main(cli: Cli) -> u8 {
         Command::Check(args) => cmd_check(args),
         Command::Mock(args) => cmd_mock(args),
         Command::Targets(args) => cmd_targets(args),
+        Command::Bench(args) => cmd_bench(args),
     };
     match result {
         Ok(code) => code,
@@ -403,9 +404,19 @@ pub fn settings(
     if let Some(c) = read_config(config_path.as_deref()).map_err(ExpectedError::Load)? {
         s = s.with_config(c).map_err(ExpectedError::Usage)?;
     }
-    s = s
-        .with_env(env, &known_targets(suites))
-        .map_err(ExpectedError::Usage)?;
+    // The environment may move suite-file targets and config-file targets alike.
+    let mut known = known_targets(suites);
+    for (suite, names) in &mut known {
+        if let Some(extra) = s.targets.get(suite.as_str()) {
+            let more: Vec<String> = extra
+                .keys()
+                .filter(|k| !names.contains(k))
+                .cloned()
+                .collect();
+            names.extend(more);
+        }
+    }
+    s = s.with_env(env, &known).map_err(ExpectedError::Usage)?;
     if let Some(t) = &args.target {
         s.target = t.clone();
     }
@@ -520,6 +531,29 @@ pub fn targets_table(
         out.push('\n');
     }
     out
+}
+
+fn cmd_bench(args: crate::cli::BenchArgs) -> Result<u8, ExpectedError> {
+    if args.sizes.iter().chain(&args.jobs).any(|n| *n == 0) {
+        return Err(ExpectedError::Usage(
+            "--n and --jobs values must be at least 1".into(),
+        ));
+    }
+    let binary = std::env::current_exe()
+        .map_err(|e| ExpectedError::Setup(format!("cannot find the conform binary: {e}")))?;
+    let opts = crate::bench::BenchOptions {
+        sizes: args.sizes,
+        jobs: args.jobs,
+        url: args.url,
+        schemas: args.schemas,
+        binary,
+    };
+    let results = crate::bench::run(&opts).map_err(ExpectedError::Setup)?;
+    Ok(if results.iter().all(|m| m.exit == 0) {
+        exit::SUCCESS
+    } else {
+        exit::INTERNAL
+    })
 }
 
 fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {

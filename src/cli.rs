@@ -26,6 +26,35 @@ pub enum Command {
     Mock(MockArgs),
     /// Print every suite's targets, resolved: URL, auth source and policy.
     Targets(TargetsArgs),
+    /// Measure workload W (see README "Benchmark"): cases/s, CPU, peak RSS, overhead over a bare loop.
+    Bench(BenchArgs),
+}
+
+/// `conform bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Case counts, comma-separated.
+    #[arg(
+        long = "n",
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "100,1000,10000"
+    )]
+    pub sizes: Vec<usize>,
+    /// `--jobs` values, comma-separated.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "1,2"
+    )]
+    pub jobs: Vec<usize>,
+    /// A base URL serving `GET /v2/users/<n>` (e.g. nginx on loopback); default: the embedded mock.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// The Palisade schemas folder.
+    #[arg(long, value_name = "DIR", default_value = "schemas/palisade")]
+    pub schemas: PathBuf,
 }
 
 /// `conform targets`.

@@ -53,7 +53,17 @@ impl Redactor {
         for step in &mut r.steps {
             fix(&mut step.name);
             step.request_line.as_mut().map(fix);
+            step.path.as_mut().map(fix);
             step.body_preview.as_mut().map(fix);
+            step.notes.iter_mut().for_each(fix);
+            if let Some(shape) = step.shape.take() {
+                step.shape = Some(
+                    shape
+                        .into_iter()
+                        .map(|(k, v)| (self.apply(&k), v.iter().map(|x| self.apply(x)).collect()))
+                        .collect(),
+                );
+            }
             match &mut step.outcome {
                 crate::result::StepOutcome::Errored(e) | crate::result::StepOutcome::Skipped(e) => {
                     fix(e)

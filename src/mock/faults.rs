@@ -116,6 +116,9 @@ faults! {
     /// Every request answers 503 (availability, not a violation).
     PalisadeUnavailable => (Palisade, "palisade-unavailable",
         "every request answers 503 UNAVAILABLE with Retry-After: 1"),
+    /// Any unknown id reads as the seeded user: the benchmark's `GET /v2/users/<n>` workload.
+    PalisadeBenchAnyId => (Palisade, "palisade-bench-any-id",
+        "GET /v2/users/{id} answers the seeded user for any unknown id (benchmark workload, not a contract test)"),
     /// ApiUser bodies lack the `workspace` field.
     LedgerMissingField => (LedgerEnterprise, "ledger-missing-field",
         "ApiUser bodies lack the `workspace` field"),
@@ -161,6 +164,7 @@ impl Fault {
             Fault::PalisadeRateLimited
                 | Fault::PalisadeFlakyGet
                 | Fault::PalisadeUnavailable
+                | Fault::PalisadeBenchAnyId
                 | Fault::LedgerRateLimited
         )
     }
@@ -221,12 +225,12 @@ mod tests {
         let palisade = Fault::for_api(Api::Palisade).count();
         let ledger = Fault::for_api(Api::LedgerEnterprise).count();
         assert_eq!(palisade + ledger, Fault::all().len());
-        assert_eq!(palisade, 21);
+        assert_eq!(palisade, 22);
         assert_eq!(ledger, 9);
     }
 
     #[test]
-    fn only_the_availability_faults_are_not_contract_violations() {
+    fn only_the_availability_and_bench_faults_are_not_contract_violations() {
         let not: Vec<&str> = Fault::all()
             .iter()
             .filter(|f| !f.is_contract_violation())
@@ -238,6 +242,7 @@ mod tests {
                 "palisade-rate-limited",
                 "palisade-flaky-get",
                 "palisade-unavailable",
+                "palisade-bench-any-id",
                 "ledger-rate-limited",
             ]
         );

@@ -267,7 +267,13 @@ pub(super) fn list_user_info(users: &Users) -> Reply {
 
 /// `GET /v2/users/{id}`.
 pub(super) fn get_user(users: &Users, faults: &[Fault], id: &str) -> Reply {
-    let Some(user) = users.store.get(id) else {
+    let found = users.store.get(id).or_else(|| {
+        faults
+            .contains(&Fault::PalisadeBenchAnyId)
+            .then(|| users.store.get(PALISADE_SEED_USER_ID))
+            .flatten()
+    });
+    let Some(user) = found else {
         if faults.contains(&Fault::PalisadeUnknownId200) {
             return Reply::json(StatusCode::OK, json!({}));
         }

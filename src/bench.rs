@@ -1,0 +1,267 @@
+//! `conform bench`: the benchmark of workload W, reproducible on any machine.
+//!
+//! Workload W: N generated cases, each `GET /v2/users/<n>` expecting 200,
+//! `$.status == "ACTIVATED"`, `$.email == "jbloggs@gmail.com"` and
+//! `schema: v2User` (date-time formats on), with JUnit written. It runs
+//! `conform run` as a child process per (N, jobs) so wall time, CPU time and
+//! peak RSS are the whole process's, start-up included, and in the same run a
+//! bare request loop (one reqwest client, the same two JSONPath checks and
+//! the same compiled schema) gives the floor the harness is compared with.
+//! Against the embedded mock (default, with its benchmark switch that serves
+//! the seeded user for any id) or any URL serving those paths (e.g. nginx).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json_path::JsonPath;
+
+use crate::case::Diagnostics;
+use crate::schema::SchemaRegistry;
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Case counts.
+    pub sizes: Vec<usize>,
+    /// `--jobs` values.
+    pub jobs: Vec<usize>,
+    /// A base URL serving `GET /v2/users/<n>`; `None` uses the embedded mock.
+    pub url: Option<String>,
+    /// The Palisade schemas folder (holding `v2User.json`).
+    pub schemas: PathBuf,
+    /// The conform binary to run.
+    pub binary: PathBuf,
+}
+
+/// One measured configuration.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    /// Cases.
+    pub n: usize,
+    /// Concurrency.
+    pub jobs: usize,
+    /// Wall time of `conform run`, start-up to exit.
+    pub wall: Duration,
+    /// User + system CPU time of that process.
+    pub cpu: Duration,
+    /// Peak resident set size, bytes.
+    pub peak_rss: u64,
+    /// Exit code of the run (0 expected).
+    pub exit: i32,
+    /// The bare loop's time for the same N (sequential).
+    pub bare: Duration,
+}
+
+impl Measurement {
+    /// Cases per second.
+    pub fn rate(&self) -> f64 {
+        self.n as f64 / self.wall.as_secs_f64().max(1e-9)
+    }
+
+    /// Harness time per case above the bare loop, in microseconds.
+    pub fn overhead_us(&self) -> f64 {
+        (self.wall.as_secs_f64() - self.bare.as_secs_f64()) * 1e6 / self.n as f64
+    }
+}
+
+/// Writes workload W with `n` cases into `dir` (`cases/bench/…`).
+pub fn write_workload(
+    dir: &Path,
+    n: usize,
+    url: Option<&str>,
+    schemas: &Path,
+) -> std::io::Result<()> {
+    let cases = dir.join("cases/bench");
+    std::fs::create_dir_all(&cases)?;
+    let schemas = std::fs::canonicalize(schemas)?;
+    let mut suite = format!(
+        "name: bench\nmock: palisade\nschemas: '{}'\nauth: {{ header: Authorization, env: CONFORM_BENCH_KEY }}\ntargets:\n  mock: {{ url: mock }}\n",
+        schemas.display()
+    );
+    if let Some(u) = url {
+        let _ = writeln!(suite, "  url: {{ url: '{u}' }}");
+    }
+    std::fs::write(cases.join("suite.yaml"), suite)?;
+    for (chunk, start) in (1..=n).step_by(1000).enumerate() {
+        let mut text = String::from("cases:\n");
+        for i in start..(start + 1000).min(n + 1) {
+            let _ = write!(
+                text,
+                "  - name: get user {i}\n    steps:\n      - request: {{ method: GET, path: /v2/users/{i} }}\n        expect:\n          status: 200\n          schema: v2User\n          jsonpath:\n            - {{ path: $.status, equals: ACTIVATED }}\n            - {{ path: $.email, equals: jbloggs@gmail.com }}\n"
+            );
+        }
+        std::fs::write(cases.join(format!("w{chunk:03}.yaml")), text)?;
+    }
+    Ok(())
+}
+
+/// Runs `conform run` on the workload in `dir` and measures the child process.
+pub fn measure_run(
+    binary: &Path,
+    dir: &Path,
+    jobs: usize,
+    url: bool,
+) -> std::io::Result<(Duration, Duration, u64, i32)> {
+    let mut cmd = Command::new(binary);
+    cmd.current_dir(dir)
+        .args([
+            "run",
+            "--cases",
+            "cases",
+            "--junit",
+            "junit.xml",
+            "--jobs",
+            &jobs.to_string(),
+        ])
+        .args(if url {
+            vec!["--target", "url"]
+        } else {
+            vec!["--mock-fault", "palisade-bench-any-id"]
+        })
+        .env("CONFORM_BENCH_KEY", crate::mock::Api::Palisade.api_key())
+        .env("NO_COLOR", "1")
+        .env("CI", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let started = Instant::now();
+    let child = cmd.spawn()?;
+    let (status, usage) = wait_with_usage(child.id() as i32)?;
+    let wall = started.elapsed();
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
+    let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
+    Ok((wall, cpu, usage.ru_maxrss as u64 * 1024, status))
+}
+
+fn wait_with_usage(pid: i32) -> std::io::Result<(i32, libc::rusage)> {
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child `pid`.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointers to locals, and `pid` is a child we spawned and have not waited for.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Ok((code, usage))
+}
+
+/// The floor: N sequential GETs with the same checks, one client, one compiled schema.
+pub async fn bare_loop(base: &str, n: usize, schemas: &Path) -> Result<Duration, String> {
+    let mut diags = Diagnostics::default();
+    let reg = SchemaRegistry::load("palisade", schemas, &mut diags);
+    if !diags.is_empty() || !reg.contains("v2User") {
+        return Err(format!(
+            "cannot load v2User from {}: {diags}",
+            schemas.display()
+        ));
+    }
+    let status = JsonPath::parse("$.status").expect("static path");
+    let email = JsonPath::parse("$.email").expect("static path");
+    let client = crate::exec::build_client(&crate::exec::ClientOptions::default())?;
+    let key = crate::mock::Api::Palisade.api_key();
+    let base = base.trim_end_matches('/');
+    let started = Instant::now();
+    for i in 1..=n {
+        let resp = client
+            .get(format!("{base}/v2/users/{i}"))
+            .header("Authorization", key)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if resp.status() != 200 {
+            return Err(format!("GET /v2/users/{i} answered {}", resp.status()));
+        }
+        let body: serde_json::Value =
+            serde_json::from_slice(&resp.bytes().await.map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        let ok = status.query(&body).first().and_then(|v| v.as_str()) == Some("ACTIVATED")
+            && email.query(&body).first().and_then(|v| v.as_str()) == Some("jbloggs@gmail.com")
+            && reg.validate("v2User", &body).is_empty();
+        if !ok {
+            return Err(format!("GET /v2/users/{i}: the checks failed"));
+        }
+    }
+    Ok(started.elapsed())
+}
+
+/// Runs every configuration; prints a table and returns the measurements.
+pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    // The bare loop's server: the given URL, or an embedded mock with the benchmark switch.
+    let mock = match &opts.url {
+        Some(_) => None,
+        None => Some(
+            rt.block_on(crate::mock::start(
+                crate::mock::Api::Palisade,
+                crate::mock::MockConfig {
+                    faults: vec![crate::mock::Fault::PalisadeBenchAnyId],
+                    ..Default::default()
+                },
+            ))
+            .map_err(|e| e.to_string())?,
+        ),
+    };
+    let base = opts
+        .url
+        .clone()
+        .unwrap_or_else(|| mock.as_ref().map(|m| m.base_url()).unwrap_or_default());
+    let mut out = Vec::new();
+    println!(
+        "workload W against {}: GET /v2/users/<n>, 2 JSONPath checks, schema v2User, JUnit written",
+        opts.url.as_deref().unwrap_or("the embedded mock")
+    );
+    println!(
+        "{:>6} {:>4} {:>9} {:>10} {:>9} {:>9} {:>9} {:>10} {:>8}",
+        "N", "jobs", "wall s", "cases/s", "cpu s", "peak MB", "bare s", "ratio", "µs/case"
+    );
+    for &n in &opts.sizes {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        write_workload(dir.path(), n, opts.url.as_deref(), &opts.schemas)
+            .map_err(|e| e.to_string())?;
+        let bare = rt.block_on(bare_loop(&base, n, &opts.schemas))?;
+        for &jobs in &opts.jobs {
+            let (wall, cpu, peak_rss, exit) =
+                measure_run(&opts.binary, dir.path(), jobs, opts.url.is_some())
+                    .map_err(|e| e.to_string())?;
+            let m = Measurement {
+                n,
+                jobs,
+                wall,
+                cpu,
+                peak_rss,
+                exit,
+                bare,
+            };
+            println!(
+                "{:>6} {:>4} {:>9.3} {:>10.0} {:>9.3} {:>9.1} {:>9.3} {:>9.2}x {:>8.1}{}",
+                n,
+                jobs,
+                wall.as_secs_f64(),
+                m.rate(),
+                cpu.as_secs_f64(),
+                peak_rss as f64 / 1048576.0,
+                bare.as_secs_f64(),
+                wall.as_secs_f64() / bare.as_secs_f64(),
+                m.overhead_us(),
+                if exit == 0 {
+                    String::new()
+                } else {
+                    format!("  (exit {exit}!)")
+                }
+            );
+            out.push(m);
+        }
+    }
+    drop(mock);
+    Ok(out)
+}
