@@ -324,33 +324,48 @@ pub async fn execute(
     jobs: usize,
     mut on_done: impl FnMut(&CaseResult),
 ) -> Vec<CaseResult> {
+    // A feeder starts cases in file order as permits free up, so runs are
+    // reproducible; results come back over a channel as each case finishes.
     let sem = Arc::new(Semaphore::new(jobs.max(1)));
     let ctx = Arc::new(ctx);
-    let mut set = tokio::task::JoinSet::new();
-    for (suite, target) in &prepared.suites {
-        for i in 0..suite.cases.len() {
-            let (suite, target, ctx, sem) =
-                (suite.clone(), target.clone(), ctx.clone(), sem.clone());
-            set.spawn(async move {
-                let _permit = sem
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let work: Vec<(Arc<PlannedSuite>, Arc<Target>, usize)> = prepared
+        .suites
+        .iter()
+        .flat_map(|(s, t)| (0..s.cases.len()).map(move |i| (s.clone(), t.clone(), i)))
+        .collect();
+    let total = work.len();
+    let feeder = tokio::spawn(async move {
+        for (suite, target, i) in work {
+            let permit = sem
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
+            let (ctx, tx) = (ctx.clone(), tx.clone());
+            tokio::spawn(async move {
+                let _permit = permit;
                 let case: &PlannedCase = &suite.cases[i];
-                run_case_with_retries(case, &suite, &target, &ctx).await
+                let r = if ctx.interrupt.is_set() {
+                    crate::runner::not_started(case, &target)
+                } else {
+                    run_case_with_retries(case, &suite, &target, &ctx).await
+                };
+                let _ = tx.send(r);
             });
         }
-    }
-    let mut results = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok(r) => {
+    });
+    let mut results = Vec::with_capacity(total);
+    while results.len() < total {
+        match rx.recv().await {
+            Some(r) => {
                 on_done(&r);
                 results.push(r);
             }
-            Err(e) => panic!("a case task panicked: {e}"),
+            None => panic!("a case task ended without a result (it panicked)"),
         }
     }
+    feeder.await.expect("the feeder does not panic");
     results.sort_by(|a, b| a.id.cmp(&b.id));
     results
 }
@@ -365,6 +380,7 @@ pub fn context(opts: &RunOptions) -> Result<RunContext, ExpectedError> {
         allow_writes: opts.allow_writes,
         run_id: crate::template::random_alnum(8).to_lowercase(),
         retries: opts.retries,
+        interrupt: crate::interrupt::Interrupt::new(),
     })
 }
 
@@ -533,6 +549,17 @@ pub fn targets_table(
     out
 }
 
+fn remove_stale(path: &Path) -> Result<(), ExpectedError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(ExpectedError::Io(format!(
+            "cannot remove the previous report {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 fn cmd_bench(args: crate::cli::BenchArgs) -> Result<u8, ExpectedError> {
     if args.sizes.iter().chain(&args.jobs).any(|n| *n == 0) {
         return Err(ExpectedError::Usage(
@@ -558,9 +585,17 @@ fn cmd_bench(args: crate::cli::BenchArgs) -> Result<u8, ExpectedError> {
 
 fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     let env = |k: &str| std::env::var(k).ok();
+    // A report from an earlier run must never pass for this one's: remove it before anything
+    // can fail, so a run that stops early leaves no (stale, perhaps green) report behind.
+    let stale = args
+        .junit
+        .clone()
+        .unwrap_or_else(|| Settings::default().junit);
+    remove_stale(&stale)?;
     let style = human::Style::detect();
     let suites = select(load_and_plan(&args.select.cases.cases)?, &args.select)?;
     let s = settings(&args, &suites, &env)?;
+    remove_stale(&s.junit)?;
     let mut opts = RunOptions::from_settings(&s);
     opts.mock_faults = parse_faults(&args.mock_faults)?;
     if opts.client.insecure {
@@ -593,12 +628,16 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
             );
         }
         let ctx = context(&opts)?;
+        let interrupt = ctx.interrupt.clone();
+        let listener = interrupt.listen();
         let total: usize = prepared.suites.iter().map(|(s, _)| s.cases.len()).sum();
         let progress = human::Progress::new(total, style);
         let results = execute(&prepared, ctx, opts.jobs, |r| progress.case_done(r)).await;
         progress.finish();
-        Ok::<_, ExpectedError>(results)
+        listener.abort();
+        Ok::<_, ExpectedError>((results, interrupt.is_set()))
     })?;
+    let (results, interrupted) = results;
     junit::write(&results, &s.junit).map_err(|e| {
         ExpectedError::Io(format!(
             "cannot write the JUnit report to {}: {e}",
@@ -607,6 +646,10 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     })?;
     print!("{}", human::summary(&results, style));
     println!("JUnit report: {}", s.junit.display());
+    if interrupted {
+        eprintln!("the run was interrupted: unfinished cases are marked in the reports");
+        return Ok(exit::INTERRUPTED);
+    }
     Ok(Totals::of(&results).exit_code())
 }
 

@@ -20,6 +20,8 @@ pub mod exit {
     pub const RUNTIME: u8 = 3;
     /// Contract failures only: the target answered, but not as documented.
     pub const CONTRACT: u8 = 4;
+    /// Interrupted by Ctrl-C or SIGTERM; the reports hold what finished, the rest marked.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// An error the user can act on, with the exit code it maps to.

@@ -20,6 +20,9 @@ use crate::target::Target;
 use crate::template::{Template, Vars};
 
 pub use crate::redact::REDACTED;
+
+/// What a step cut short by Ctrl-C or SIGTERM says.
+pub const INTERRUPTED: &str = "interrupted (Ctrl-C or SIGTERM) before this step finished";
 use crate::redact::Redactor;
 
 /// What every case of a run shares.
@@ -37,6 +40,24 @@ pub struct RunContext {
     pub run_id: String,
     /// Reruns of a case that did not pass; one that then passes is flaky.
     pub retries: u32,
+    /// Set by Ctrl-C or SIGTERM.
+    pub interrupt: crate::interrupt::Interrupt,
+}
+
+/// The record of a case the run never started because it was interrupted.
+pub fn not_started(case: &PlannedCase, target: &Target) -> CaseResult {
+    CaseResult {
+        id: case.id.clone(),
+        file: case.file.clone(),
+        tags: case.tags.clone(),
+        target: target.name.clone(),
+        base_url: target.base_url.to_string(),
+        outcome: Outcome::Skipped("not run: the run was interrupted (Ctrl-C or SIGTERM)".into()),
+        steps: Vec::new(),
+        duration: Duration::ZERO,
+        attempts: 0,
+        earlier: Vec::new(),
+    }
 }
 
 /// Runs a case, rerunning it up to `ctx.retries` times when it fails or errors.
@@ -52,7 +73,7 @@ pub async fn run_case_with_retries(
     loop {
         let mut r = run_case(case, suite, target, ctx).await;
         let bad = matches!(r.outcome, Outcome::Failed | Outcome::Errored);
-        if !bad || attempt > ctx.retries {
+        if !bad || attempt > ctx.retries || ctx.interrupt.is_set() {
             if !bad && !earlier.is_empty() {
                 r.outcome = Outcome::Flaky;
             }
@@ -143,6 +164,16 @@ pub async fn run_case(
     };
     let mut broken = false;
     for (i, step) in case.steps.iter().enumerate() {
+        if ctx.interrupt.is_set() && !broken {
+            broken = true;
+            result.steps.push(blank(
+                step,
+                i + 1,
+                false,
+                StepOutcome::Errored(INTERRUPTED.into()),
+            ));
+            continue;
+        }
         if broken {
             result.steps.push(blank(
                 step,
@@ -350,17 +381,29 @@ async fn run_step(
             );
         }
     };
-    let timeout = step.timeout.unwrap_or(ctx.default_timeout);
+    let mut timeout = step.timeout.unwrap_or(ctx.default_timeout);
+    if cleanup && ctx.interrupt.is_set() {
+        timeout = timeout.min(crate::interrupt::CLEANUP_DEADLINE);
+    }
     let mut notes = Vec::new();
-    let (record, sent) = exec::send(
+    let shown = record.clone();
+    let send = exec::send(
         &ctx.client,
         record,
         real_headers,
         timeout,
         &ctx.client_options,
         &mut notes,
-    )
-    .await;
+    );
+    // A main step is cancelled by an interruption; a cleanup step still runs, within its deadline.
+    let (record, sent) = if cleanup {
+        send.await
+    } else {
+        tokio::select! {
+            r = send => r,
+            _ = ctx.interrupt.wait() => (shown, Err(exec::ExecError::Interrupted)),
+        }
+    };
     let mut r = blank(step, index, cleanup, StepOutcome::Passed);
     r.request_line = Some(record.line());
     r.path = Some(path);

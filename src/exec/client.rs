@@ -66,6 +66,9 @@ pub enum ExecError {
     /// The request could not be built (bad URL, header).
     #[error("cannot build the request: {0}")]
     Request(String),
+    /// The run was interrupted while the request was in flight.
+    #[error("interrupted (Ctrl-C or SIGTERM) while the request was in flight")]
+    Interrupted,
 }
 
 /// Installs rustls' ring provider once; reqwest is built without a provider.
