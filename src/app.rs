@@ -32,6 +32,7 @@ pub fn main(cli: Cli) -> u8 {
         Command::Mock(args) => cmd_mock(args),
         Command::Targets(args) => cmd_targets(args),
         Command::Bench(args) => cmd_bench(args),
+        Command::Diff(args) => cmd_diff(args),
     };
     match result {
         Ok(code) => code,
@@ -473,6 +474,10 @@ fn cmd_targets(args: TargetsArgs) -> Result<u8, ExpectedError> {
     let suites = select(load_and_plan(&args.cases.cases)?, &sel)?;
     let env = |k: &str| std::env::var(k).ok();
     let run_args = RunArgs {
+        reports: PathBuf::from("reports"),
+        min_coverage: None,
+        baseline: None,
+        fail_on: crate::report::drift::FailOn::NewFailures,
         select: sel,
         config: args.config.clone(),
         target: None,
@@ -549,6 +554,14 @@ pub fn targets_table(
     out
 }
 
+fn cmd_diff(args: crate::cli::DiffArgs) -> Result<u8, ExpectedError> {
+    let read =
+        |p: &Path| crate::report::summary::read(p).map_err(|e| ExpectedError::Usage(e.to_string()));
+    let d = crate::report::drift::diff(&read(&args.old)?, &read(&args.new)?);
+    print!("{}", d.render_text());
+    Ok(d.exit_code(args.fail_on))
+}
+
 fn remove_stale(path: &Path) -> Result<(), ExpectedError> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
@@ -592,6 +605,26 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         .clone()
         .unwrap_or_else(|| Settings::default().junit);
     remove_stale(&stale)?;
+    for f in ["summary.json", "summary.md", "coverage.json"] {
+        remove_stale(&args.reports.join(f))?;
+    }
+    if let Some(m) = args.min_coverage
+        && !(0.0..=100.0).contains(&m)
+    {
+        return Err(ExpectedError::Usage(format!(
+            "--min-coverage must be a percentage from 0 to 100, not {m}"
+        )));
+    }
+    let baseline = match &args.baseline {
+        Some(p) => Some(
+            crate::report::summary::read(p)
+                .map_err(|e| ExpectedError::Usage(format!("--baseline: {e}")))?,
+        ),
+        None => None,
+    };
+    let catalog =
+        crate::coverage::load_dir(&args.select.cases.cases).map_err(ExpectedError::Load)?;
+    let started_at = std::time::SystemTime::now();
     let style = human::Style::detect();
     let suites = select(load_and_plan(&args.select.cases.cases)?, &args.select)?;
     let s = settings(&args, &suites, &env)?;
@@ -638,19 +671,78 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         Ok::<_, ExpectedError>((results, interrupt.is_set()))
     })?;
     let (results, interrupted) = results;
-    junit::write(&results, &s.junit).map_err(|e| {
-        ExpectedError::Io(format!(
-            "cannot write the JUnit report to {}: {e}",
-            s.junit.display()
-        ))
-    })?;
+    let io = |what: &str, p: &Path, e: std::io::Error| {
+        ExpectedError::Io(format!("cannot write {what} to {}: {e}", p.display()))
+    };
+    let coverage = crate::coverage::compute(&results, &catalog);
+    let mut xml = junit::build(&results);
+    coverage.add_to_junit(&mut xml);
+    let text = xml
+        .to_string()
+        .map_err(|e| ExpectedError::Io(format!("cannot render the JUnit report: {e}")))?;
+    junit::write_atomic(&s.junit, text.as_bytes())
+        .map_err(|e| io("the JUnit report", &s.junit, e))?;
+    let meta = crate::report::summary::RunMeta::new(
+        s.target.clone(),
+        s.base_url.clone(),
+        started_at,
+        &args.select.cases.cases,
+    );
+    let summary = crate::report::summary::Summary::build(&results, meta, Some(&catalog));
+    let summary_path = args.reports.join("summary.json");
+    summary
+        .write(&summary_path)
+        .map_err(|e| io("the summary", &summary_path, e))?;
+    let coverage_path = args.reports.join("coverage.json");
+    coverage
+        .write(&coverage_path)
+        .map_err(|e| io("the coverage report", &coverage_path, e))?;
+    let mut md = crate::report::markdown::render(&summary, Some(&coverage));
+    let drift = baseline
+        .as_ref()
+        .map(|old| crate::report::drift::diff(old, &summary));
+    if let Some(d) = &drift {
+        md.push_str(&crate::report::markdown::drift_section(d));
+    }
+    let md_path = args.reports.join("summary.md");
+    junit::write_atomic(&md_path, md.as_bytes())
+        .map_err(|e| io("the Markdown summary", &md_path, e))?;
+    if let Err(e) = crate::report::markdown::append_to_step_summary(&md, &env) {
+        eprintln!("warning: cannot append to $GITHUB_STEP_SUMMARY: {e}");
+    }
+
+    print!("{}", coverage.render_text());
+    if let Some(d) = &drift {
+        print!("{}", d.render_text());
+    }
+    eprintln!(
+        "reports: {}, {}, {}, {}",
+        s.junit.display(),
+        summary_path.display(),
+        md_path.display(),
+        coverage_path.display()
+    );
+    // The totals come last: `N passed, N failed` is the closing line.
     print!("{}", human::summary(&results, style));
-    println!("JUnit report: {}", s.junit.display());
     if interrupted {
         eprintln!("the run was interrupted: unfinished cases are marked in the reports");
         return Ok(exit::INTERRUPTED);
     }
-    Ok(Totals::of(&results).exit_code())
+    let coverage_ok = match args.min_coverage {
+        None => true,
+        Some(m) => match coverage.require(m) {
+            Ok(()) => true,
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                false
+            }
+        },
+    };
+    Ok(crate::report::exit::run_exit_code(
+        &Totals::of(&results),
+        coverage_ok,
+        drift.as_ref().map(|d| (d, args.fail_on)),
+    ))
 }
 
 /// Renders diagnostics for a caller that prints them itself.

@@ -26,6 +26,8 @@ pub enum Command {
     Mock(MockArgs),
     /// Print every suite's targets, resolved: URL, auth source and policy.
     Targets(TargetsArgs),
+    /// Compare two summary.json files: cases newly failing/passing/flaky, new or vanished, response-shape drift.
+    Diff(DiffArgs),
     /// Measure workload W (see README "Benchmark"): cases/s, CPU, peak RSS, overhead over a bare loop.
     Bench(BenchArgs),
 }
@@ -138,6 +140,30 @@ pub struct RunArgs {
     /// Run the embedded mock with a deliberate contract violation (repeatable; see `conform mock --list-faults`).
     #[arg(long = "mock-fault", value_name = "FAULT")]
     pub mock_faults: Vec<String>,
+    /// Folder for summary.json, summary.md and coverage.json.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub reports: PathBuf,
+    /// Fail the run (exit 5) when operation coverage is below PCT percent.
+    #[arg(long, value_name = "PCT")]
+    pub min_coverage: Option<f64>,
+    /// A previous run's summary.json: report newly failing/passing/flaky cases and response-shape drift.
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: which drift fails the run (exit 6).
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = crate::report::drift::FailOn::NewFailures)]
+    pub fail_on: crate::report::drift::FailOn,
+}
+
+/// `conform diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The earlier summary.json.
+    pub old: PathBuf,
+    /// The later summary.json.
+    pub new: PathBuf,
+    /// Which drift fails (exit 6).
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = crate::report::drift::FailOn::NewFailures)]
+    pub fail_on: crate::report::drift::FailOn,
 }
 
 /// `conform mock`.

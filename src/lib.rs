@@ -18,12 +18,16 @@
 
 pub mod app;
 pub mod auth;
+pub mod bench;
 pub mod case;
 pub mod check;
 pub mod cli;
+pub mod coverage;
 pub mod error;
 pub mod exec;
+pub mod interrupt;
 pub mod mock;
+pub mod openapi;
 pub mod plan;
 pub mod redact;
 pub mod report;

@@ -6,7 +6,19 @@
 //! - `cli`: the binary's exit codes and messages (bad case file, refused port, …).
 //! - `suites`: the shipped suites are green on the embedded mock, red on every
 //!   mock fault (the mutation score), and every doc example validates.
+//! - `interrupt`: Ctrl-C/SIGTERM mid-run (cleanup, marked reports, exit 130) and stale reports.
 //! - `snapshots`: insta snapshots of the terminal failure output, a load diagnostic and JUnit.
+//! - `reports`: summary.json, summary.md, coverage.json and drift: snapshots of a fixed run,
+//!   their JSON Schemas, coverage of the shipped cases, drift between two mock runs.
+//! - `targets`: read-only targets never receive writes (also moved by `--base-url` or by
+//!   host), settings layers through the binary, token flows, rate-limit waits, transport
+//!   retries, `--retries` and flaky cases, the body cap, and secrets in no output.
+//! - `tls`: an HTTPS stand-in on loopback: verification, extra CAs, expired and wrong-host
+//!   certificates, `--insecure`, and a handshake that never finishes.
+//! - `hostile`: a matrix of misbehaving servers (raw TCP, TLS): each ends as a failure or
+//!   error naming what happened, in time, while the other case still runs and every report stays valid.
+//! - `openapi`: `conform import openapi` on the real Palisade description: schemas compile,
+//!   examples checked, generated cases plan, re-import keeps edits; negative bodies.
 
 #[path = "it/common.rs"]
 mod common;
@@ -22,3 +34,21 @@ mod suites;
 
 #[path = "it/snapshots.rs"]
 mod snapshots;
+
+#[path = "it/reports.rs"]
+mod reports;
+
+#[path = "it/targets.rs"]
+mod targets;
+
+#[path = "it/tls.rs"]
+mod tls;
+
+#[path = "it/interrupt.rs"]
+mod interrupt;
+
+#[path = "it/openapi.rs"]
+mod openapi;
+
+#[path = "it/hostile.rs"]
+mod hostile;

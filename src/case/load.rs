@@ -92,7 +92,11 @@ pub fn load_suite(dir: &Path, diags: &mut Diagnostics) -> Option<LoadedSuite> {
                     path.extension().and_then(|e| e.to_str()),
                     Some("yaml" | "yml")
                 );
-                if !is_yaml || path.file_name() == Some("suite.yaml".as_ref()) || !path.is_file() {
+                // suite.yaml and the suite's declared operations (crate::coverage) are not case files.
+                let reserved = ["suite.yaml", crate::coverage::FILE_NAME]
+                    .iter()
+                    .any(|n| path.file_name() == Some(n.as_ref()));
+                if !is_yaml || reserved || !path.is_file() {
                     continue;
                 }
                 if let Some((source, def)) = read_yaml::<CaseFile>(&path, diags) {

@@ -45,16 +45,28 @@ fn check_accepts_the_shipped_cases() {
 fn run_against_the_embedded_mock_is_green_and_writes_junit() {
     let tmp = tempfile::tempdir().unwrap();
     let junit = tmp.path().join("out/junit.xml");
-    let o = conform(&["run", "--junit", junit.to_str().unwrap()], repo());
+    let o = conform(
+        &[
+            "run",
+            "--junit",
+            junit.to_str().unwrap(),
+            "--reports",
+            tmp.path().to_str().unwrap(),
+        ],
+        repo(),
+    );
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
-    let last = out.lines().rev().nth(1).unwrap();
+    let last = out.lines().last().unwrap();
     assert!(last.ends_with("passed, 0 failed"), "{out}");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
         xml.contains("<testsuite name=\"palisade\"")
             && xml.contains("<testsuite name=\"ledger-enterprise\"")
     );
+    for f in ["summary.json", "summary.md", "coverage.json"] {
+        assert!(tmp.path().join(f).is_file(), "{f} missing");
+    }
 }
 
 #[test]
@@ -70,6 +82,8 @@ fn a_mock_fault_gives_exit_4_and_junit_failures() {
             "palisade-user-bad-enum",
             "--junit",
             junit.to_str().unwrap(),
+            "--reports",
+            tmp.path().to_str().unwrap(),
         ],
         repo(),
     );

@@ -1,0 +1,1321 @@
+//! MATRIX_PLACEHOLDER
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use conform::app::RunOptions;
+use conform::error::exit;
+use conform::report::human::{self, failure_detail, first_problem};
+use conform::report::summary::{RunMeta, Summary};
+use conform::report::{junit, markdown};
+use conform::result::{CaseResult, Outcome, StepOutcome, Totals};
+use conform::target::TargetChoice;
+use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use crate::common::{GOOD_USER, STATUS_SCHEMA, TempSuite, USER_SCHEMA, run_with};
+
+// ---------------------------------------------------------------------------
+// A raw TCP server that writes exactly the bytes a test chooses
+// ---------------------------------------------------------------------------
+
+/// The longest any server task lives; every sleep and loop below is cut here.
+const MAX_LIFE: Duration = Duration::from_secs(15);
+
+/// The hostile step's timeout (`timeout: 2s` in the case file).
+const STEP_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Upper bound of a whole run: the step timeout plus 3 s.
+const RUN_BOUND: Duration = Duration::from_secs(STEP_TIMEOUT.as_secs() + 3);
+
+type BoxFut = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
+type Handler = Arc<dyn Fn(Conn) -> BoxFut + Send + Sync>;
+
+/// One accepted connection, handed to the test's closure.
+struct Conn {
+    s: TcpStream,
+    /// The last request path read (empty before any).
+    path: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Conn {
+    /// Reads the next request head (a GET has no body) and logs its path;
+    /// `None` when the client closed the connection or sent 64 KB of nonsense.
+    async fn next_request(&mut self) -> io::Result<Option<String>> {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        // Byte by byte, so nothing of a following request is swallowed.
+        while !head.ends_with(b"\r\n\r\n") {
+            if head.len() > 64 * 1024 || self.s.read(&mut byte).await? == 0 {
+                return Ok(None);
+            }
+            head.push(byte[0]);
+        }
+        let line = String::from_utf8_lossy(&head);
+        let path = line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
+        self.log.lock().unwrap().push(path.clone());
+        self.path = path.clone();
+        Ok(Some(path))
+    }
+
+    async fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.s.write_all(bytes).await?;
+        self.s.flush().await
+    }
+
+    /// Keeps the connection open without a word, until the server stops.
+    async fn hold(&mut self) -> io::Result<()> {
+        tokio::time::sleep(MAX_LIFE).await;
+        Ok(())
+    }
+}
+
+/// A TCP server on 127.0.0.1 running a closure per connection. Dropping it
+/// aborts the accept loop, and with it (its `JoinSet`) every connection task.
+struct Raw {
+    addr: SocketAddr,
+    /// Request paths read, in order.
+    log: Arc<Mutex<Vec<String>>>,
+    /// Connections accepted.
+    accepted: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Raw {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Raw {
+    /// Reads each request head first: `GET /healthy` gets a valid `200` User;
+    /// any other path goes to `f`.
+    async fn http<F, Fut>(f: F) -> Raw
+    where
+        F: Fn(Conn) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = io::Result<()>> + Send + 'static,
+    {
+        Raw::start(true, Arc::new(move |c| Box::pin(f(c)) as BoxFut)).await
+    }
+
+    /// Hands every connection to `f` as accepted, before reading anything.
+    async fn tcp<F, Fut>(f: F) -> Raw
+    where
+        F: Fn(Conn) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = io::Result<()>> + Send + 'static,
+    {
+        Raw::start(false, Arc::new(move |c| Box::pin(f(c)) as BoxFut)).await
+    }
+
+    /// A server that only answers `/healthy` (anything else: `404`).
+    async fn healthy() -> Raw {
+        Raw::http(|mut c| async move { c.send(&response("404 Not Found", &[], b"")).await }).await
+    }
+
+    async fn start(read_head: bool, handler: Handler) -> Raw {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let (log2, accepted2) = (log.clone(), accepted.clone());
+        let task = tokio::spawn(async move {
+            let mut conns = JoinSet::new();
+            while let Ok((s, _)) = listener.accept().await {
+                accepted2.fetch_add(1, Ordering::SeqCst);
+                let (h, log) = (handler.clone(), log2.clone());
+                conns.spawn(async move {
+                    let _ = tokio::time::timeout(MAX_LIFE, serve(s, read_head, h, log)).await;
+                });
+                while conns.try_join_next().is_some() {}
+            }
+        });
+        Raw {
+            addr,
+            log,
+            accepted,
+            task,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.addr.port())
+    }
+
+    /// Requests seen for `path`.
+    fn hits(&self, path: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| *p == path)
+            .count()
+    }
+}
+
+async fn serve(
+    s: TcpStream,
+    read_head: bool,
+    handler: Handler,
+    log: Arc<Mutex<Vec<String>>>,
+) -> io::Result<()> {
+    let mut c = Conn {
+        s,
+        path: String::new(),
+        log,
+    };
+    if read_head {
+        let Some(path) = c.next_request().await? else {
+            return Ok(());
+        };
+        if path == "/healthy" {
+            return c.send(&healthy_response(true)).await;
+        }
+    }
+    handler(c).await
+}
+
+/// The healthy answer: `200`, JSON, a valid `User`.
+fn healthy_response(close: bool) -> Vec<u8> {
+    response_with(
+        "200 OK",
+        &[("content-type", "application/json")],
+        GOOD_USER.as_bytes(),
+        close,
+    )
+}
+
+/// A complete response: status line, the headers, `content-length`, `connection: close`, body.
+fn response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    response_with(status, headers, body, true)
+}
+
+/// A complete response, with `connection: close` or kept alive.
+fn response_with(status: &str, headers: &[(&str, &str)], body: &[u8], close: bool) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status}\r\n");
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str(&format!("content-length: {}\r\n", body.len()));
+    if close {
+        out.push_str("connection: close\r\n");
+    }
+    out.push_str("\r\n");
+    let mut out = out.into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+// ---------------------------------------------------------------------------
+// An HTTPS stand-in (as in tls.rs): rcgen certificate, tokio-rustls, own thread
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy)]
+enum Cert {
+    /// Valid now, for 127.0.0.1 (untrusted unless its PEM is given as a CA).
+    SelfSigned,
+    /// For 127.0.0.1, but expired in 2001.
+    Expired,
+    /// Valid now, but only for `other.invalid`.
+    WrongHost,
+}
+
+/// An HTTPS server on 127.0.0.1 answering `200 {}`; dropping it stops it.
+struct Https {
+    addr: SocketAddr,
+    pem: PathBuf,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Https {
+    fn start(kind: Cert) -> Https {
+        conform::exec::install_crypto();
+        let names: Vec<String> = match kind {
+            Cert::SelfSigned | Cert::Expired => vec!["localhost".into(), "127.0.0.1".into()],
+            Cert::WrongHost => vec!["other.invalid".into()],
+        };
+        let mut params = rcgen::CertificateParams::new(names).expect("certificate params");
+        if let Cert::Expired = kind {
+            params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        }
+        let key = rcgen::KeyPair::generate().expect("key pair");
+        let cert = params.self_signed(&key).expect("self-signed certificate");
+        let dir = tempfile::tempdir().unwrap();
+        let pem = dir.path().join("ca.pem");
+        std::fs::write(&pem, cert.pem()).unwrap();
+        let config = ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .expect("server config");
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let deadline = tokio::time::sleep(MAX_LIFE * 2);
+                tokio::pin!(deadline);
+                loop {
+                    tokio::select! {
+                        _ = &mut rx => break,
+                        _ = &mut deadline => break,
+                        accepted = listener.accept() => {
+                            let Ok((tcp, _)) = accepted else { continue };
+                            let acceptor = acceptor.clone();
+                            tokio::spawn(async move {
+                                let served = async {
+                                    if let Ok(mut tls) = acceptor.accept(tcp).await {
+                                        let mut buf = [0u8; 4096];
+                                        let _ = tls.read(&mut buf).await;
+                                        let _ = tls.write_all(&response("200 OK", &[("content-type", "application/json")], b"{}")).await;
+                                        let _ = tls.shutdown().await;
+                                    }
+                                };
+                                let _ = tokio::time::timeout(MAX_LIFE, served).await;
+                            });
+                        }
+                    }
+                }
+            });
+        });
+        Https {
+            addr,
+            pem,
+            _dir: dir,
+            stop: Some(tx),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.addr.port())
+    }
+}
+
+impl Drop for Https {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Running a row: the hostile case and a healthy one, in one run
+// ---------------------------------------------------------------------------
+
+/// Every hostile case asks for the same: a 200 JSON `User`.
+const HOSTILE: &str = "  - name: hostile
+    steps:
+      - name: get
+        request: { method: GET, path: /hostile, timeout: 2s }
+        expect:
+          status: 200
+          headers: { Content-Type: application/json }
+          schema: User
+";
+
+const HEALTHY: &str = "  - name: healthy
+    steps:
+      - name: get
+        request: { method: GET, path: /healthy, timeout: 2s }
+        expect:
+          status: 200
+          headers: { Content-Type: application/json }
+          schema: User
+";
+
+/// Where the healthy case runs.
+enum Layout<'a> {
+    /// Beside the hostile case, in suite `t`, on the same server (`GET /healthy`).
+    Same,
+    /// In a second suite `h` of the same run, against this URL (when the
+    /// hostile server cannot answer anything: TLS, a close on accept).
+    Second(&'a str),
+}
+
+/// Writes the cases for `url` (and the second suite when asked for).
+fn write_cases(url: &str, layout: &Layout<'_>) -> TempSuite {
+    match layout {
+        Layout::Same => TempSuite::new(url, &format!("cases:\n{HOSTILE}{HEALTHY}")),
+        Layout::Second(healthy_url) => {
+            let suite = TempSuite::new(url, &format!("cases:\n{HOSTILE}"));
+            let root = suite.dir.path();
+            std::fs::create_dir_all(root.join("cases/h")).unwrap();
+            std::fs::create_dir_all(root.join("schemas/h")).unwrap();
+            std::fs::write(
+                root.join("cases/h/suite.yaml"),
+                format!(
+                    "name: h\nauth: {{ header: X-Key, env: TEST_KEY }}\ntargets:\n  srv: {{ url: \"{healthy_url}\" }}\n"
+                ),
+            )
+            .unwrap();
+            std::fs::write(root.join("cases/h/c.yaml"), format!("cases:\n{HEALTHY}")).unwrap();
+            std::fs::write(root.join("schemas/h/User.json"), USER_SCHEMA).unwrap();
+            std::fs::write(root.join("schemas/h/Status.json"), STATUS_SCHEMA).unwrap();
+            suite
+        }
+    }
+}
+
+fn opts() -> RunOptions {
+    RunOptions {
+        target: TargetChoice::Named("srv".into()),
+        timeout: Duration::from_secs(5),
+        // One at a time: the healthy case runs on the same client after (or
+        // before) the hostile one, never hidden by parallelism.
+        jobs: 1,
+        ..RunOptions::default()
+    }
+}
+
+/// A finished run.
+struct Ran {
+    results: Vec<CaseResult>,
+    elapsed: Duration,
+}
+
+async fn run_row(url: &str, layout: Layout<'_>) -> Ran {
+    run_row_with(url, layout, opts()).await
+}
+
+async fn run_row_with(url: &str, layout: Layout<'_>, opts: RunOptions) -> Ran {
+    let suite = write_cases(url, &layout);
+    let started = Instant::now();
+    let results = tokio::time::timeout(Duration::from_secs(30), run_with(&suite, opts))
+        .await
+        .expect("the run ends (it hung for 30 s)")
+        .expect("the suite loads and runs");
+    Ran {
+        results,
+        elapsed: started.elapsed(),
+    }
+}
+
+impl Ran {
+    fn case(&self, name: &str) -> &CaseResult {
+        self.results
+            .iter()
+            .find(|r| r.id.name == name)
+            .unwrap_or_else(|| panic!("no case `{name}`: {:#?}", self.results))
+    }
+
+    /// The row's verdict: the hostile case ends as `outcome` with `fragment` in its
+    /// message, in time; the healthy case passed; every report is complete and
+    /// valid; the exit code is as documented. Returns the hostile case.
+    fn assert_row(&self, outcome: Outcome, fragment: &str) -> &CaseResult {
+        assert_eq!(self.results.len(), 2, "{:#?}", self.results);
+        let r = self.case("hostile");
+        let detail = failure_detail(r);
+        assert_eq!(r.outcome, outcome, "{detail}");
+        let step = &r.steps[0];
+        match (&outcome, &step.outcome) {
+            (Outcome::Errored, StepOutcome::Errored(e)) => {
+                assert!(e.contains(fragment), "{fragment:?} not in: {e}")
+            }
+            (Outcome::Failed, StepOutcome::Failed) => {}
+            (_, other) => panic!("step outcome {other:?}: {detail}"),
+        }
+        let message = first_problem(r);
+        eprintln!(
+            "ROW {} :: {:?} :: {message} :: notes {:?} :: {:?}",
+            std::thread::current().name().unwrap_or(""),
+            r.outcome,
+            r.steps[0].notes,
+            self.elapsed
+        );
+        assert!(message.contains(fragment), "{fragment:?} not in: {message}");
+        assert!(
+            self.elapsed < RUN_BOUND,
+            "the run took {:?}: {detail}",
+            self.elapsed
+        );
+        assert!(r.duration < RUN_BOUND, "{:?}", r.duration);
+
+        let healthy = self.case("healthy");
+        assert_eq!(
+            healthy.outcome,
+            Outcome::Passed,
+            "{}",
+            failure_detail(healthy)
+        );
+
+        let want_exit = if outcome == Outcome::Errored {
+            exit::RUNTIME
+        } else {
+            exit::CONTRACT
+        };
+        assert_eq!(Totals::of(&self.results).exit_code(), want_exit);
+        assert_eq!(want_exit, if outcome == Outcome::Errored { 3 } else { 4 });
+
+        let xml = junit::build(&self.results)
+            .to_string()
+            .expect("JUnit serialises");
+        assert_junit(&xml, &outcome, fragment);
+        assert_other_reports(&self.results);
+        r
+    }
+}
+
+/// The JUnit XML parses back, holds one testcase per case (the hostile one a
+/// failure or error carrying the fragment), and no character XML 1.0 forbids.
+fn assert_junit(xml: &str, outcome: &Outcome, fragment: &str) {
+    assert!(
+        !xml.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')),
+        "a control character in the XML: {xml}"
+    );
+    let report = Report::deserialize_from_str(xml)
+        .unwrap_or_else(|e| panic!("the JUnit XML does not parse: {e}\n{xml}"));
+    let cases: Vec<_> = report
+        .test_suites
+        .iter()
+        .flat_map(|s| &s.test_cases)
+        .collect();
+    assert_eq!(cases.len(), 2, "{xml}");
+    assert_eq!(report.tests, 2, "{xml}");
+    for tc in cases {
+        match (tc.name.as_str(), &tc.status) {
+            ("healthy", TestCaseStatus::Success { .. }) => {}
+            (
+                "hostile",
+                TestCaseStatus::NonSuccess {
+                    kind, message, ty, ..
+                },
+            ) => {
+                let (want_kind, want_ty) = if *outcome == Outcome::Errored {
+                    (NonSuccessKind::Error, "transport")
+                } else {
+                    (NonSuccessKind::Failure, "contract")
+                };
+                assert_eq!(*kind, want_kind, "{xml}");
+                assert_eq!(ty.as_ref().map(|t| t.as_str()), Some(want_ty), "{xml}");
+                let m = message.as_ref().map(|m| m.as_str()).unwrap_or_default();
+                assert!(m.contains(fragment), "{fragment:?} not in {m:?}");
+            }
+            (name, status) => panic!("unexpected testcase {name}: {status:?}"),
+        }
+    }
+    assert_eq!(report.errors + report.failures, 1, "{xml}");
+}
+
+/// The terminal summary, summary.json (round trip) and summary.md hold every case.
+fn assert_other_reports(results: &[CaseResult]) {
+    let text = human::summary(results, human::Style { color: false });
+    assert!(
+        text.trim_end().ends_with("1 passed, 1 failed"),
+        "last line: {text}"
+    );
+    let meta = RunMeta {
+        conform_version: "test".into(),
+        target: "srv".into(),
+        base_url: None,
+        started_at: "2025-01-01T00:00:00Z".into(),
+        git_commit: None,
+    };
+    let summary = Summary::build(results, meta, None);
+    let json = summary.to_json();
+    let back = Summary::from_json(&json).expect("summary.json reads back");
+    assert_eq!(back.cases.len(), 2);
+    assert_eq!(back, summary);
+    let md = markdown::render(&summary, None);
+    assert!(md.contains("hostile"), "{md}");
+}
+
+// ---------------------------------------------------------------------------
+// Rows: no answer, stalls, slow and endless bodies
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn no_answer_at_all_times_out() {
+    let server = Raw::http(|mut c| async move { c.hold().await }).await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    ran.assert_row(Outcome::Errored, "timed out after 2s");
+    assert_eq!(server.hits("/hostile"), 1, "a timeout is not retried");
+}
+
+#[tokio::test]
+async fn headers_then_a_stalled_body_times_out() {
+    let server = Raw::http(|mut c| async move {
+        c.send(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n")
+            .await?;
+        c.hold().await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    ran.assert_row(Outcome::Errored, "timed out after 2s");
+}
+
+#[tokio::test]
+async fn a_body_dripping_one_byte_a_second_times_out() {
+    let server = Raw::http(|mut c| async move {
+        let body = GOOD_USER.as_bytes();
+        c.send(
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await?;
+        for b in body {
+            c.send(&[*b]).await?;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        Ok(())
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    ran.assert_row(Outcome::Errored, "timed out after 2s");
+}
+
+#[tokio::test]
+async fn a_100_mb_body_stops_at_the_cap() {
+    const SIZE: usize = 100 * 1024 * 1024;
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let server = Raw::http(move |mut c| {
+        let sent = counter.clone();
+        async move {
+            c.send(
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {SIZE}\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .await?;
+            let chunk = vec![b' '; 64 * 1024];
+            while sent.load(Ordering::SeqCst) < SIZE {
+                c.send(&chunk).await?;
+                sent.fetch_add(chunk.len(), Ordering::SeqCst);
+            }
+            Ok(())
+        }
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    assert_eq!(
+        opts().client.max_body_bytes,
+        10 * 1024 * 1024,
+        "the default cap"
+    );
+    let r = ran.assert_row(Outcome::Failed, "body size");
+    assert!(
+        ran.elapsed < Duration::from_secs(3),
+        "took {:?}",
+        ran.elapsed
+    );
+    // Reading stopped at the cap: the client hung up long before 100 MB.
+    assert!(
+        sent.load(Ordering::SeqCst) < SIZE / 2,
+        "{}",
+        sent.load(Ordering::SeqCst)
+    );
+    // And nothing of the body is kept but a short preview.
+    let preview = r.steps[0].body_preview.as_deref().unwrap_or_default();
+    assert!(preview.len() < 16 * 1024, "{}", preview.len());
+    assert!(failure_detail(r).len() < 64 * 1024);
+}
+
+#[tokio::test]
+async fn a_chunked_body_that_never_ends_stops_at_the_cap() {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let server = Raw::http(move |mut c| {
+        let sent = counter.clone();
+        async move {
+            c.send(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
+                .await?;
+            let mut chunk = b"4000\r\n".to_vec();
+            chunk.extend_from_slice(&[b' '; 0x4000]);
+            chunk.extend_from_slice(b"\r\n");
+            let until = Instant::now() + MAX_LIFE;
+            // Until the client hangs up (a write fails) or the bound.
+            while Instant::now() < until {
+                c.send(&chunk).await?;
+                sent.fetch_add(0x4000, Ordering::SeqCst);
+            }
+            Ok(())
+        }
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    // Fast chunks reach the 10 MB cap before the 2 s timeout: a contract failure.
+    ran.assert_row(Outcome::Failed, "body size");
+    // The client hung up: the server's writes fail soon after.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let now = sent.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sent.load(Ordering::SeqCst), now, "the server still streams");
+}
+
+#[tokio::test]
+async fn a_slow_chunked_body_that_never_ends_times_out() {
+    let server = Raw::http(|mut c| async move {
+        c.send(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
+            .await?;
+        let until = Instant::now() + MAX_LIFE;
+        while Instant::now() < until {
+            c.send(b"1\r\n \r\n").await?;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    ran.assert_row(Outcome::Errored, "timed out after 2s");
+}
+
+// ---------------------------------------------------------------------------
+// Rows: complete HTTP, broken contract
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn truncated_json_is_a_contract_failure() {
+    let server = Raw::http(|mut c| async move {
+        let body = &GOOD_USER.as_bytes()[..30];
+        c.send(&response(
+            "200 OK",
+            &[("content-type", "application/json")],
+            body,
+        ))
+        .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    ran.assert_row(Outcome::Failed, "not JSON");
+    let msg = first_problem(ran.case("hostile"));
+    assert!(msg.contains("schema `User`"), "{msg}");
+}
+
+#[tokio::test]
+async fn invalid_utf8_is_a_contract_failure() {
+    let server = Raw::http(|mut c| async move {
+        let body = b"{\"id\":\"u1\",\"name\":\"Jo\xff\xfe\xc3\",\"status\":\"ACTIVE\",\"createdAt\":\"2022-03-29T10:22:22.420Z\"}";
+        c.send(&response(
+            "200 OK",
+            &[("content-type", "application/json")],
+            body,
+        ))
+        .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    let r = ran.assert_row(Outcome::Failed, "not JSON");
+    assert!(first_problem(r).contains("unicode"), "{}", first_problem(r));
+}
+
+#[tokio::test]
+async fn control_bytes_and_xml_markup_in_a_body_keep_the_xml_valid() {
+    let server = Raw::http(|mut c| async move {
+        let body = b"\x00\x1b[31mboom\x07\x0c\x08 </failure>]]><![CDATA[ &amp; \"'";
+        c.send(&response(
+            "200 OK",
+            &[("content-type", "application/json")],
+            body,
+        ))
+        .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    // assert_row also finds no control character in the JUnit XML and parses it back.
+    let r = ran.assert_row(Outcome::Failed, "not JSON");
+    let detail = failure_detail(r);
+    assert!(
+        !detail.contains('\u{0}') && !detail.contains('\u{1b}') && !detail.contains('\u{7}'),
+        "{detail:?}"
+    );
+    assert!(detail.contains("</failure>]]>"), "{detail}");
+}
+
+#[tokio::test]
+async fn a_wrong_content_type_is_a_contract_failure() {
+    let server = Raw::http(|mut c| async move {
+        c.send(&response(
+            "200 OK",
+            &[("content-type", "text/html; charset=\"<&]]>\"")],
+            GOOD_USER.as_bytes(),
+        ))
+        .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    let r = ran.assert_row(Outcome::Failed, "header `Content-Type` equals");
+    assert!(
+        first_problem(r).contains("text/html"),
+        "{}",
+        first_problem(r)
+    );
+}
+
+#[tokio::test]
+async fn a_missing_content_type_is_a_contract_failure() {
+    let server =
+        Raw::http(
+            |mut c| async move { c.send(&response("200 OK", &[], GOOD_USER.as_bytes())).await },
+        )
+        .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    let r = ran.assert_row(Outcome::Failed, "header `Content-Type` equals");
+    assert!(first_problem(r).contains("absent"), "{}", first_problem(r));
+}
+
+// ---------------------------------------------------------------------------
+// Rows: broken HTTP
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_content_length_larger_than_the_body_is_a_transport_error() {
+    let server = Raw::http(|mut c| async move {
+        c.send(
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{GOOD_USER}"
+            )
+            .as_bytes(),
+        )
+        .await
+        // then the connection closes, 400-odd bytes short
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    let r = ran.assert_row(Outcome::Errored, "invalid HTTP response");
+    let StepOutcome::Errored(e) = &r.steps[0].outcome else {
+        unreachable!()
+    };
+    assert!(e.to_ascii_lowercase().contains("body"), "{e}");
+    assert_retried_once(r, &server);
+}
+
+#[tokio::test]
+async fn a_connection_reset_mid_response_is_a_transport_error() {
+    let server = Raw::http(|mut c| async move {
+        c.send(
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{}",
+                &GOOD_USER[..20]
+            )
+            .as_bytes(),
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        c.s.set_zero_linger()?;
+        drop(c); // RST
+        Ok(())
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    let r = ran.assert_row(Outcome::Errored, "invalid HTTP response");
+    assert_retried_once(r, &server);
+}
+
+#[tokio::test]
+async fn a_close_without_a_byte_after_the_request_is_a_transport_error() {
+    let server = Raw::http(|c| async move {
+        drop(c);
+        Ok(())
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    let r = ran.assert_row(Outcome::Errored, "invalid HTTP response");
+    assert_retried_once(r, &server);
+}
+
+#[tokio::test]
+async fn a_close_on_accept_is_a_transport_error() {
+    let server = Raw::tcp(|c| async move {
+        drop(c);
+        Ok(())
+    })
+    .await;
+    let healthy = Raw::healthy().await;
+    let ran = run_row(&server.url(), Layout::Second(&healthy.url())).await;
+    ran.assert_row(Outcome::Errored, "connection");
+    // The GET was tried twice (one transport retry), each on a new connection.
+    assert_eq!(server.accepted.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn an_http_0_9_response_is_a_transport_error() {
+    let server = Raw::http(|mut c| async move { c.send(GOOD_USER.as_bytes()).await }).await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    ran.assert_row(Outcome::Errored, "invalid HTTP response");
+}
+
+#[tokio::test]
+async fn a_garbage_status_line_is_a_transport_error() {
+    let server = Raw::http(|mut c| async move {
+        c.send(b"HTTP/1.1 abc Banana\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+            .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    ran.assert_row(Outcome::Errored, "invalid HTTP response");
+}
+
+#[tokio::test]
+async fn a_header_section_that_never_ends_is_a_transport_error() {
+    let server = Raw::http(|mut c| async move {
+        c.send(b"HTTP/1.1 200 OK\r\n").await?;
+        let until = Instant::now() + MAX_LIFE;
+        let mut i = 0u64;
+        while Instant::now() < until {
+            c.send(format!("x-junk-{i}: {}\r\n", "a".repeat(100)).as_bytes())
+                .await?;
+            i += 1;
+        }
+        Ok(())
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    ran.assert_row(Outcome::Errored, "invalid HTTP response");
+}
+
+#[tokio::test]
+async fn a_101_switching_protocols_nobody_asked_for() {
+    let server = Raw::http(|mut c| async move {
+        c.send(b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n")
+            .await?;
+        c.hold().await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    ran.assert_row(Outcome::Failed, "got 101");
+}
+
+#[tokio::test]
+async fn conflicting_content_lengths() {
+    let server = Raw::http(|mut c| async move {
+        c.send(format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{GOOD_USER}", GOOD_USER.len()).as_bytes())
+            .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    ran.assert_row(Outcome::Errored, "invalid HTTP response");
+}
+
+#[tokio::test]
+async fn a_smuggled_second_response_on_a_kept_alive_connection() {
+    let server = Raw::tcp(|mut c| async move {
+        while let Some(path) = c.next_request().await? {
+            if path == "/healthy" {
+                c.send(&healthy_response(false)).await?;
+            } else {
+                // A 200 `{}` (not a User), then a whole second response nobody asked for.
+                let mut bytes = response_with("200 OK", &[("content-type", "application/json")], b"{}", false);
+                bytes.extend_from_slice(b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: 17\r\n\r\n{\"smuggled\":true}");
+                c.send(&bytes).await?;
+            }
+        }
+        Ok(())
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    eprintln!("{:?}", server.log.lock().unwrap());
+    ran.assert_row(Outcome::Failed, "schema `User`");
+}
+
+#[tokio::test]
+async fn a_300_kb_content_type() {
+    let server = Raw::http(|mut c| async move {
+        let big = format!("text/{}", "x".repeat(300 * 1024));
+        c.send(&response(
+            "200 OK",
+            &[("content-type", &big)],
+            GOOD_USER.as_bytes(),
+        ))
+        .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    let r = ran.assert_row(Outcome::Failed, "header `Content-Type` equals");
+    let xml = junit::build(&ran.results).to_string().unwrap();
+    eprintln!(
+        "xml {} detail {} human {}",
+        xml.len(),
+        failure_detail(r).len(),
+        human::summary(&ran.results, human::Style { color: false }).len()
+    );
+}
+
+#[tokio::test]
+async fn a_non_utf8_content_type() {
+    let server = Raw::http(|mut c| async move {
+        let mut bytes =
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/\xff\xfejson\r\nconnection: close\r\n"
+                .to_vec();
+        bytes.extend_from_slice(
+            format!("content-length: {}\r\n\r\n{GOOD_USER}", GOOD_USER.len()).as_bytes(),
+        );
+        c.send(&bytes).await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    ran.assert_row(Outcome::Failed, "header `Content-Type` equals");
+}
+
+#[tokio::test]
+async fn deeply_nested_json() {
+    let server = Raw::http(|mut c| async move {
+        let body = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        c.send(&response(
+            "200 OK",
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        ))
+        .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    ran.assert_row(Outcome::Failed, "not JSON");
+}
+
+#[tokio::test]
+async fn nested_json_just_under_the_limit() {
+    let server = Raw::http(|mut c| async move {
+        let body = format!("{}{}", "[".repeat(127), "]".repeat(127));
+        c.send(&response(
+            "200 OK",
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        ))
+        .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    ran.assert_row(Outcome::Failed, "schema `User`");
+}
+
+/// The step's notes show one transport retry, and the server saw the request twice.
+fn assert_retried_once(r: &CaseResult, server: &Raw) {
+    let notes = &r.steps[0].notes;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("retried (GET is idempotent)"),
+        "{notes:?}"
+    );
+    assert_eq!(server.hits("/hostile"), 2);
+}
+
+// ---------------------------------------------------------------------------
+// Rows: redirects, 5xx, rate limits
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_redirect_loop_is_seen_not_followed() {
+    let server = Raw::http(|mut c| async move {
+        c.send(&response("302 Found", &[("location", "/hostile")], b""))
+            .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    let r = ran.assert_row(Outcome::Failed, "status");
+    assert_eq!(r.steps[0].status, Some(302));
+    assert!(first_problem(r).contains("got 302"), "{}", first_problem(r));
+    assert_eq!(server.hits("/hostile"), 1, "the redirect was followed");
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_host_is_not_followed() {
+    let other = Raw::tcp(|c| async move {
+        drop(c);
+        Ok(())
+    })
+    .await;
+    let location = format!("{}/stolen", other.url());
+    let server = Raw::http(move |mut c| {
+        let location = location.clone();
+        async move {
+            c.send(&response(
+                "307 Temporary Redirect",
+                &[("location", &location)],
+                b"",
+            ))
+            .await
+        }
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    let r = ran.assert_row(Outcome::Failed, "status");
+    assert!(first_problem(r).contains("got 307"), "{}", first_problem(r));
+    assert_eq!(
+        other.accepted.load(Ordering::SeqCst),
+        0,
+        "the other host was contacted"
+    );
+}
+
+#[tokio::test]
+async fn a_5xx_storm_without_retry_after_is_a_contract_failure_not_retried() {
+    let server = Raw::http(|mut c| async move {
+        c.send(&response(
+            "503 Service Unavailable",
+            &[("content-type", "application/json")],
+            br#"{"error":"unavailable"}"#,
+        ))
+        .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    let r = ran.assert_row(Outcome::Failed, "status");
+    assert!(first_problem(r).contains("got 503"), "{}", first_problem(r));
+    assert_eq!(server.hits("/hostile"), 1, "a bare 503 is not a rate limit");
+    assert!(r.steps[0].notes.is_empty(), "{:?}", r.steps[0].notes);
+}
+
+#[tokio::test]
+async fn a_503_with_retry_after_0_forever_is_rate_limited_after_3_retries() {
+    let server = Raw::http(|mut c| async move {
+        c.send(&response(
+            "503 Service Unavailable",
+            &[("retry-after", "0")],
+            b"",
+        ))
+        .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    let r = ran.assert_row(Outcome::Errored, "rate-limited");
+    assert_eq!(server.hits("/hostile"), 4, "one request and 3 retries");
+    assert_eq!(r.steps[0].notes.len(), 4, "{:?}", r.steps[0].notes);
+}
+
+#[tokio::test]
+async fn a_429_with_an_absurd_retry_after_errors_at_once() {
+    let server = Raw::http(|mut c| async move {
+        c.send(&response(
+            "429 Too Many Requests",
+            &[("retry-after", "999999999999")],
+            b"",
+        ))
+        .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    let r = ran.assert_row(Outcome::Errored, "rate-limited");
+    let StepOutcome::Errored(e) = &r.steps[0].outcome else {
+        unreachable!()
+    };
+    assert!(e.contains("asked to wait"), "{e}");
+    assert!(ran.elapsed < Duration::from_secs(2), "{:?}", ran.elapsed);
+    assert_eq!(server.hits("/hostile"), 1);
+}
+
+#[tokio::test]
+async fn a_420_with_a_retry_after_date_in_year_9999_errors_at_once() {
+    let server = Raw::http(|mut c| async move {
+        c.send(&response(
+            "420 Enhance Your Calm",
+            &[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")],
+            b"",
+        ))
+        .await
+    })
+    .await;
+    let ran = run_row(&server.url(), Layout::Same).await;
+    let r = ran.assert_row(Outcome::Errored, "rate-limited");
+    let StepOutcome::Errored(e) = &r.steps[0].outcome else {
+        unreachable!()
+    };
+    assert!(e.contains("asked to wait"), "{e}");
+    assert!(ran.elapsed < Duration::from_secs(2), "{:?}", ran.elapsed);
+    assert_eq!(server.hits("/hostile"), 1);
+}
+
+// ---------------------------------------------------------------------------
+// Rows: TLS
+// ---------------------------------------------------------------------------
+
+fn trusting(pem: &Path) -> RunOptions {
+    let mut o = opts();
+    o.client.ca_certs = vec![pem.to_path_buf()];
+    o
+}
+
+#[tokio::test]
+async fn an_expired_certificate_is_a_tls_error() {
+    let server = Https::start(Cert::Expired);
+    let healthy = Raw::healthy().await;
+    let ran = run_row_with(
+        &server.url(),
+        Layout::Second(&healthy.url()),
+        trusting(&server.pem),
+    )
+    .await;
+    ran.assert_row(Outcome::Errored, "TLS error");
+    ran.assert_row(Outcome::Errored, "certificate expired");
+}
+
+#[tokio::test]
+async fn a_self_signed_certificate_is_a_tls_error() {
+    let server = Https::start(Cert::SelfSigned);
+    let healthy = Raw::healthy().await;
+    let ran = run_row(&server.url(), Layout::Second(&healthy.url())).await;
+    ran.assert_row(Outcome::Errored, "TLS error");
+    ran.assert_row(Outcome::Errored, "UnknownIssuer");
+}
+
+#[tokio::test]
+async fn a_certificate_for_another_host_is_a_tls_error() {
+    let server = Https::start(Cert::WrongHost);
+    let healthy = Raw::healthy().await;
+    let ran = run_row_with(
+        &server.url(),
+        Layout::Second(&healthy.url()),
+        trusting(&server.pem),
+    )
+    .await;
+    ran.assert_row(Outcome::Errored, "TLS error");
+    ran.assert_row(Outcome::Errored, "not valid for name");
+}
+
+#[tokio::test]
+async fn a_tls_handshake_that_never_completes_times_out() {
+    let server = Raw::tcp(|mut c| async move { c.hold().await }).await;
+    let url = format!("https://127.0.0.1:{}", server.addr.port());
+    let healthy = Raw::healthy().await;
+    let ran = run_row(&url, Layout::Second(&healthy.url())).await;
+    ran.assert_row(Outcome::Errored, "timed out after 2s");
+}
+
+// ---------------------------------------------------------------------------
+// Through the binary: exit code and reports/junit.xml
+// ---------------------------------------------------------------------------
+
+/// Runs `conform run` in `dir` (output to files, killed after 30 s); the exit code.
+fn conform_run(dir: &Path) -> Option<i32> {
+    let out = std::fs::File::create(dir.join("stdout.txt")).unwrap();
+    let err = std::fs::File::create(dir.join("stderr.txt")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["run", "--cases", "cases", "--target", "srv", "--jobs", "1"])
+        .current_dir(dir)
+        .env("TEST_KEY", "k-1234")
+        .env("NO_COLOR", "1")
+        .env_remove("CONFORM_CA_CERT")
+        .env_remove("CONFORM_CONFIG")
+        .env_remove("CONFORM_JUNIT")
+        .env_remove("CONFORM_TIMEOUT")
+        .env_remove("CONFORM_TARGET")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("the binary starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the binary did not end within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_reports_three_hostile_rows_with_documented_exit_codes() {
+    let truncated = Raw::http(|mut c| async move {
+        c.send(&response(
+            "200 OK",
+            &[("content-type", "application/json")],
+            &GOOD_USER.as_bytes()[..30],
+        ))
+        .await
+    })
+    .await;
+    let silent = Raw::http(|mut c| async move { c.hold().await }).await;
+    let garbage =
+        Raw::http(|mut c| async move { c.send(b"HTTX/1.1 2OO OK\r\n\r\n{}").await }).await;
+    let rows = [
+        (truncated.url(), 4, NonSuccessKind::Failure, "not JSON"),
+        (silent.url(), 3, NonSuccessKind::Error, "timed out after 2s"),
+        (
+            garbage.url(),
+            3,
+            NonSuccessKind::Error,
+            "invalid HTTP response",
+        ),
+    ];
+    for (url, code, kind, fragment) in rows {
+        let suite = write_cases(&url, &Layout::Same);
+        let dir = suite.dir.path().to_path_buf();
+        let started = Instant::now();
+        let got = tokio::task::spawn_blocking({
+            let dir = dir.clone();
+            move || conform_run(&dir)
+        })
+        .await
+        .unwrap();
+        let elapsed = started.elapsed();
+        let stdout = std::fs::read_to_string(dir.join("stdout.txt")).unwrap();
+        let stderr = std::fs::read_to_string(dir.join("stderr.txt")).unwrap();
+        assert_eq!(got, Some(code), "{url}: {stdout}{stderr}");
+        assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+        assert!(
+            stdout.trim_end().ends_with("1 passed, 1 failed")
+                || stdout.contains("1 passed, 1 failed"),
+            "{stdout}"
+        );
+        let xml = std::fs::read_to_string(dir.join("reports/junit.xml"))
+            .expect("reports/junit.xml exists");
+        let report = Report::deserialize_from_str(&xml)
+            .unwrap_or_else(|e| panic!("junit.xml does not parse: {e}\n{xml}"));
+        let cases: Vec<_> = report
+            .test_suites
+            .iter()
+            .flat_map(|s| &s.test_cases)
+            .collect();
+        assert_eq!(cases.len(), 2, "{xml}");
+        let hostile = cases
+            .iter()
+            .find(|c| c.name.as_str() == "hostile")
+            .expect("the hostile testcase");
+        let TestCaseStatus::NonSuccess {
+            kind: k, message, ..
+        } = &hostile.status
+        else {
+            panic!("{xml}")
+        };
+        assert_eq!(*k, kind, "{xml}");
+        assert!(
+            message.as_ref().unwrap().as_str().contains(fragment),
+            "{xml}"
+        );
+        let healthy = cases
+            .iter()
+            .find(|c| c.name.as_str() == "healthy")
+            .expect("the healthy testcase");
+        assert!(
+            matches!(healthy.status, TestCaseStatus::Success { .. }),
+            "{xml}"
+        );
+    }
+}
