@@ -64,10 +64,14 @@ pub struct ResolvedAuth {
 
 impl ResolvedAuth {
     /// The current secret (fetching or renewing a token when needed).
-    pub async fn current(&self, client: &reqwest::Client) -> Result<String, String> {
+    pub async fn current(
+        &self,
+        client: &reqwest::Client,
+        timeout: Duration,
+    ) -> Result<String, String> {
         match &self.credential {
             Credential::Static(s) => Ok(s.expose().to_owned()),
-            Credential::Token(t) => t.token(client).await,
+            Credential::Token(t) => t.token(client, timeout).await,
         }
     }
 
@@ -95,8 +99,15 @@ pub struct TokenManager {
     id: Secret,
     secret: Secret,
     state: tokio::sync::Mutex<Option<Token>>,
+    failed: tokio::sync::Mutex<Option<(Instant, String)>>,
     fetches: AtomicU64,
 }
+
+/// How long a failed token fetch answers for itself before the next attempt.
+const FAILURE_MEMORY: Duration = Duration::from_secs(5);
+
+/// Largest token answer read.
+const MAX_TOKEN_BODY: usize = 64 * 1024;
 
 impl fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -129,6 +140,7 @@ impl TokenManager {
             id,
             secret,
             state: tokio::sync::Mutex::new(None),
+            failed: tokio::sync::Mutex::new(None),
             fetches: AtomicU64::new(0),
         }
     }
@@ -139,7 +151,29 @@ impl TokenManager {
     }
 
     /// A valid access token; concurrent callers wait for one fetch.
-    pub async fn token(&self, client: &reqwest::Client) -> Result<String, String> {
+    pub async fn token(
+        &self,
+        client: &reqwest::Client,
+        timeout: Duration,
+    ) -> Result<String, String> {
+        // A failure is remembered briefly, so cases waiting on the lock do not
+        // each wait out a dead token endpoint in turn.
+        let mut failed = self.failed.lock().await;
+        if let Some((at, e)) = failed.as_ref()
+            && at.elapsed() < FAILURE_MEMORY
+        {
+            return Err(e.clone());
+        }
+        let result = self.token_inner(client, timeout).await;
+        *failed = result.as_ref().err().map(|e| (Instant::now(), e.clone()));
+        result
+    }
+
+    async fn token_inner(
+        &self,
+        client: &reqwest::Client,
+        timeout: Duration,
+    ) -> Result<String, String> {
         let mut state = self.state.lock().await;
         if let Some(t) = state.as_ref()
             && Instant::now() + margin(t.lifetime) < t.expires_at
@@ -152,7 +186,7 @@ impl TokenManager {
             &self.refresh_url,
         ) {
             (TokenFlow::Ledger, Some(rt), Some(url)) => self
-                .request(client, url, json!({ "refresh_token": rt }))
+                .request(client, url, json!({ "refresh_token": rt }), timeout)
                 .await
                 .ok(),
             _ => None,
@@ -168,7 +202,7 @@ impl TokenManager {
                         json!({ "api_key_id": self.id.expose(), "api_key_secret": self.secret.expose() })
                     }
                 };
-                self.request(client, &self.token_url, body).await?
+                self.request(client, &self.token_url, body, timeout).await?
             }
         };
         let access = token.access.clone();
@@ -181,18 +215,28 @@ impl TokenManager {
         client: &reqwest::Client,
         url: &Url,
         body: Value,
+        timeout: Duration,
     ) -> Result<Token, String> {
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let fail = |what: String| format!("cannot obtain a token from {url}: {what}");
         let resp = client
             .post(url.clone())
             .json(&body)
-            .timeout(Duration::from_secs(30))
+            .timeout(timeout)
             .send()
             .await
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| fail(describe(&e)))?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| fail(e.to_string()))?;
+        let mut resp = resp;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| fail(describe(&e)))? {
+            if bytes.len() + chunk.len() > MAX_TOKEN_BODY {
+                return Err(fail(format!(
+                    "the answer is larger than {MAX_TOKEN_BODY} bytes"
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         if !status.is_success() {
             let text = crate::check::result::preview_bytes(&bytes[..bytes.len().min(512)]);
             let text = text
@@ -230,6 +274,21 @@ impl TokenManager {
             lifetime,
         })
     }
+}
+
+/// A reqwest error with its cause, saying "timed out" when it did.
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    let mut parts = vec![e.to_string()];
+    let mut src = e.source();
+    while let Some(c) = src {
+        parts.push(c.to_string());
+        src = c.source();
+    }
+    parts.join(": ")
 }
 
 #[cfg(test)]

@@ -339,6 +339,10 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
 
     let mut cases = Vec::new();
     for file in &s.files {
+        let Some((source, def)) = file.parse(ctx.diags) else {
+            continue;
+        };
+        let file = crate::case::load::ParsedFile { source, def };
         let stem = file
             .source
             .path

@@ -16,6 +16,8 @@ const MIN_LEN: usize = 4;
 #[derive(Debug, Default, Clone)]
 pub struct Redactor {
     secrets: Vec<String>,
+    /// Every form of every secret (raw, JSON-escaped, percent-encoded), longest first.
+    forms: Vec<String>,
 }
 
 impl Redactor {
@@ -23,19 +25,27 @@ impl Redactor {
     pub fn add(&mut self, secret: &str) {
         if secret.len() >= MIN_LEN && !self.secrets.iter().any(|s| s == secret) {
             self.secrets.push(secret.to_owned());
+            for f in forms(secret) {
+                if !self.forms.contains(&f) {
+                    self.forms.push(f);
+                }
+            }
             // Longest first, so a secret containing another is replaced whole.
-            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            self.forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
     }
 
     /// `text` with every secret replaced, also in its percent-encoded and JSON-escaped forms.
     pub fn apply(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for s in &self.secrets {
-            for form in forms(s) {
-                if out.contains(&form) {
-                    out = out.replace(&form, REDACTED);
-                }
+        self.apply_cow(text).into_owned()
+    }
+
+    /// Like [`apply`](Self::apply), allocating only when something is replaced.
+    pub fn apply_cow<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        let mut out = std::borrow::Cow::Borrowed(text);
+        for form in &self.forms {
+            if out.contains(form.as_str()) {
+                out = std::borrow::Cow::Owned(out.replace(form.as_str(), REDACTED));
             }
         }
         out
@@ -46,7 +56,11 @@ impl Redactor {
         if self.secrets.is_empty() {
             return;
         }
-        let fix = |s: &mut String| *s = self.apply(s);
+        let fix = |s: &mut String| {
+            if let std::borrow::Cow::Owned(new) = self.apply_cow(s) {
+                *s = new;
+            }
+        };
         if let crate::result::Outcome::Skipped(why) = &mut r.outcome {
             fix(why);
         }
@@ -56,13 +70,18 @@ impl Redactor {
             step.path.as_mut().map(fix);
             step.body_preview.as_mut().map(fix);
             step.notes.iter_mut().for_each(fix);
-            if let Some(shape) = step.shape.take() {
-                step.shape = Some(
+            // Shapes are shared between steps: rebuild one only when a secret is in it.
+            let leaks = step.shape.as_ref().is_some_and(|sh| {
+                let hit = |t: &str| self.forms.iter().any(|f| t.contains(f.as_str()));
+                sh.iter().any(|(k, v)| hit(k) || v.iter().any(|x| hit(x)))
+            });
+            if leaks && let Some(shape) = step.shape.take() {
+                step.shape = Some(std::sync::Arc::new(
                     shape
-                        .into_iter()
-                        .map(|(k, v)| (self.apply(&k), v.iter().map(|x| self.apply(x)).collect()))
+                        .iter()
+                        .map(|(k, v)| (self.apply(k), v.iter().map(|x| self.apply(x)).collect()))
                         .collect(),
-                );
+                ));
             }
             match &mut step.outcome {
                 crate::result::StepOutcome::Errored(e) | crate::result::StepOutcome::Skipped(e) => {

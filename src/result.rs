@@ -65,7 +65,7 @@ pub struct StepResult {
     /// `GET http://…`, when the request was built.
     pub request_line: Option<String>,
     /// Compact shape of a JSON response body (paths → types and enum-like values), for drift reports.
-    pub shape: Option<crate::shape::Shape>,
+    pub shape: Option<std::sync::Arc<crate::shape::Shape>>,
     /// Response status, when one came.
     pub status: Option<u16>,
     /// The first 2 KB of the response body, kept for failed steps only.

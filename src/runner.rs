@@ -353,7 +353,10 @@ async fn run_step(
     }
     let started = Instant::now();
     let credential = match (&step.auth, &target.auth) {
-        (StepAuth::Default, Some(auth)) => match auth.current(&ctx.client).await {
+        (StepAuth::Default, Some(auth)) => match auth
+            .current(&ctx.client, step.timeout.unwrap_or(ctx.default_timeout))
+            .await
+        {
             Ok(v) => {
                 redactor.add(&v);
                 Some(v)
@@ -427,7 +430,7 @@ async fn run_step(
             "a larger body (reading stopped at the cap)",
         ));
     }
-    r.shape = ex.response.json().ok().map(crate::shape::of);
+    r.shape = ex.response.json().ok().map(crate::shape::interned);
     r.checks
         .extend(step.checks.iter().map(|c| c.evaluate(&ex, vars, schemas)));
     for cap in &step.captures {

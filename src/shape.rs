@@ -17,6 +17,30 @@ pub const MAX_PATHS: usize = 256;
 pub const MAX_VALUES: usize = 32;
 const MAX_DEPTH: usize = 16;
 
+/// Distinct shapes kept for sharing; beyond this, shapes are still recorded, just not shared.
+const MAX_INTERNED: usize = 4096;
+
+/// The shape of `v`, shared with every earlier identical shape: ten thousand
+/// responses of one form cost one shape in memory, not ten thousand.
+pub fn interned(v: &Value) -> std::sync::Arc<Shape> {
+    use std::collections::HashSet;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashSet<Arc<Shape>>>> = OnceLock::new();
+    let shape = of(v);
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = cache.get(&shape) {
+        return found.clone();
+    }
+    let arc = Arc::new(shape);
+    if cache.len() < MAX_INTERNED {
+        cache.insert(arc.clone());
+    }
+    arc
+}
+
 /// The shape of `v`.
 pub fn of(v: &Value) -> Shape {
     let mut out = Shape::new();

@@ -27,9 +27,24 @@ pub struct LoadedSuite {
     pub files: Vec<LoadedFile>,
 }
 
-/// One case file, as written.
+/// One case file, found but not yet parsed: the planner parses, plans and drops
+/// one file at a time, so a large suite never holds every file's raw model at once.
 #[derive(Debug)]
 pub struct LoadedFile {
+    /// The file.
+    pub path: PathBuf,
+}
+
+impl LoadedFile {
+    /// Reads and parses the file; problems go to `diags`.
+    pub fn parse(&self, diags: &mut Diagnostics) -> Option<(Source, CaseFile)> {
+        read_yaml::<CaseFile>(&self.path, diags)
+    }
+}
+
+/// A case file while it is being planned.
+#[derive(Debug)]
+pub struct ParsedFile {
     /// File text and path.
     pub source: Source,
     /// Its cases.
@@ -99,9 +114,7 @@ pub fn load_suite(dir: &Path, diags: &mut Diagnostics) -> Option<LoadedSuite> {
                 if !is_yaml || reserved || !path.is_file() {
                     continue;
                 }
-                if let Some((source, def)) = read_yaml::<CaseFile>(&path, diags) {
-                    files.push(LoadedFile { source, def });
-                }
+                files.push(LoadedFile { path });
             }
         }
         Err(e) => diags.push(Diagnostic::file(dir, format!("cannot read folder: {e}"))),

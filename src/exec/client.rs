@@ -293,11 +293,28 @@ async fn send_once(
 
 fn classify(e: &reqwest::Error, timeout: Duration) -> ExecError {
     let text = chain(e);
-    let lower = text.to_ascii_lowercase();
+    // Judge by the causes only: the top-level message holds the URL, and a path
+    // such as `/v1/certificates` must not turn a bad status line into a "TLS error".
+    let mut causes = String::new();
+    let mut src = e.source();
+    while let Some(s) = src {
+        causes.push_str(&s.to_string().to_ascii_lowercase());
+        causes.push('\n');
+        src = s.source();
+    }
+    let tls = [
+        "certificate",
+        "tls",
+        "handshake",
+        "corrupt message",
+        "invalidcontenttype",
+        "unknownissuer",
+    ]
+    .iter()
+    .any(|k| causes.contains(k));
     if e.is_timeout() {
         ExecError::Timeout(timeout)
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
+    } else if tls {
         ExecError::Tls(text)
     } else if e.is_connect() {
         ExecError::Connect(text)

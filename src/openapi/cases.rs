@@ -2,7 +2,7 @@
 //! variables, a request body built from the schema and checked), and the
 //! negative cases of an operation from its checked bodies.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde_json::Value;
@@ -35,16 +35,59 @@ fn is_version(s: &str) -> bool {
     s.len() > 1 && s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit())
 }
 
+/// The suite variable of each path parameter: `todo_<name>`, or
+/// `todo_<segment>_<name>` when the same name follows different segments
+/// (`/vaults/{id}` and `/counterparties/{id}` are not the same id).
+#[derive(Debug, Default)]
+pub(super) struct PathVars {
+    after: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl PathVars {
+    /// Learns which segments each parameter name follows.
+    pub(super) fn new(ops: &[Operation]) -> PathVars {
+        let mut after: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for op in ops {
+            for (prev, name) in emit::path_params(&op.path) {
+                after.entry(name).or_default().insert(prev);
+            }
+        }
+        PathVars { after }
+    }
+
+    /// The variable for parameter `name` after segment `prev`.
+    pub(super) fn var(&self, prev: &str, name: &str) -> String {
+        let ambiguous = self.after.get(name).is_some_and(|s| s.len() > 1);
+        if ambiguous && !prev.is_empty() {
+            emit::todo_var(&format!("{}_{name}", emit::slug(prev).replace('-', "_")))
+        } else {
+            emit::todo_var(name)
+        }
+    }
+}
+
 /// The skeleton case of an operation (its body and schema are added by the caller).
 pub(super) fn skeleton(
     op: &Operation,
+    path_vars: &PathVars,
     vars: &mut BTreeMap<String, TodoVar>,
     auth_header: Option<&str>,
 ) -> CaseText {
     let mut query = Vec::new();
     let mut headers = Vec::new();
+    for (prev, name) in emit::path_params(&op.path) {
+        let var = path_vars.var(&prev, &name);
+        let what = if var == emit::todo_var(&name) {
+            format!("path parameter `{name}`")
+        } else {
+            format!("path parameter `{name}` after `/{prev}/`")
+        };
+        vars.entry(var)
+            .or_insert_with(|| TodoVar { what, uses: 0 })
+            .uses += 1;
+    }
     for p in &op.params {
-        if !p.required || p.location == "cookie" {
+        if !p.required || p.location == "cookie" || p.location == "path" {
             continue;
         }
         if p.location == "header" && Some(p.name.to_ascii_lowercase().as_str()) == auth_header {
@@ -63,21 +106,6 @@ pub(super) fn skeleton(
             _ => {}
         }
     }
-    // Path parameters the operation forgot to declare still need a variable.
-    for seg in op.path.split('{').skip(1) {
-        if let Some((name, _)) = seg.split_once('}')
-            && !op
-                .params
-                .iter()
-                .any(|p| p.location == "path" && p.name == name)
-        {
-            let e = vars.entry(emit::todo_var(name)).or_insert_with(|| TodoVar {
-                what: format!("path parameter `{name}`"),
-                uses: 0,
-            });
-            e.uses += 1;
-        }
-    }
     let (status, status_note) = match &op.success {
         Some(s) => (s.clone(), None),
         None => (
@@ -93,7 +121,8 @@ pub(super) fn skeleton(
         }),
         tags: vec!["generated".to_owned(), "todo".to_owned()],
         method: op.method.clone(),
-        path: emit::templated_path(&op.path),
+        path: emit::templated_path(&op.path, |prev, name| path_vars.var(prev, name)),
+        auth_none: op.no_auth,
         query,
         headers,
         json: None,

@@ -11,7 +11,8 @@
 //!   for a simple pattern also a value with a character it does not allow
 //!   ([`super::pattern`] says which patterns are simple enough to be sure).
 //!
-//! Fields of nested objects and the first item of arrays are treated alike.
+//! Fields of nested objects and the first item of arrays are treated alike,
+//! two levels down (a field's fields, an array field's items).
 //! A rule that cannot be applied with certainty is skipped and listed in
 //! [`Derived::skipped`]. [`check`] then validates every body against the
 //! compiled schema: an invalid body must fail *at the rule's keyword*, a
@@ -196,6 +197,7 @@ pub fn read_schema(dir: &Path, file: &str) -> Option<Value> {
 mod tests {
     use super::*;
     use crate::case::Diagnostics;
+    use serde_json::json;
 
     fn registry(suite: &str) -> SchemaRegistry {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -231,5 +233,52 @@ mod tests {
             assert!(c.dropped.is_empty(), "{name}: {:?}", c.dropped);
             assert!(c.kept.len() >= 3, "{name}: {:?}", rules(&c));
         }
+    }
+
+    #[test]
+    fn length_bounds_skips_and_the_safety_net() {
+        let tmp = tempfile::tempdir().unwrap();
+        let schema = json!({"type": "object", "required": ["code", "n"], "properties": {
+            "code": {"type": "string", "minLength": 2, "maxLength": 4, "not": {"const": "aa"}},
+            "word": {"type": "string", "pattern": "^(a|b)+$"},
+            "n": {"type": "integer", "enum": [1, 2]},
+            "any": {},
+            "either": {"anyOf": [{"type": "string"}, {"type": "integer"}]}}});
+        std::fs::write(tmp.path().join("T.json"), schema.to_string()).unwrap();
+        let mut d = Diagnostics::default();
+        let reg = SchemaRegistry::load("t", tmp.path(), &mut d);
+        assert!(d.is_empty(), "{d}");
+        let c = check(&reg, "T");
+        let kept: Vec<&str> = c.kept.iter().map(|b| b.rule.as_str()).collect();
+        for want in [
+            "field `code`: minLength 2: 1 character (invalid)",
+            "field `code`: maxLength 4: 4 characters (boundary, valid)",
+            "field `code`: maxLength 4: 5 characters (invalid)",
+            "field `n` given a value outside its enum (3)",
+            "field `n` given a wrong JSON type (string instead of integer)",
+        ] {
+            assert!(kept.contains(&want), "no `{want}` in {kept:#?}");
+        }
+        // "aa" is the shortest length but the schema forbids it: the check drops it.
+        let dropped: Vec<&str> = c.dropped.iter().map(|(b, _)| b.rule.as_str()).collect();
+        assert_eq!(
+            dropped,
+            ["field `code`: minLength 2: 2 characters (boundary, valid)"],
+            "{:?}",
+            c.dropped
+        );
+        let skipped = c.skipped.join("\n");
+        assert!(
+            skipped.contains("field `word`: pattern `^(a|b)+$` is not handled"),
+            "{skipped}"
+        );
+        assert!(
+            skipped.contains("field `any`: no wrong-type rule"),
+            "{skipped}"
+        );
+        assert!(
+            skipped.contains("field `either`: no wrong-type rule for an `anyOf`"),
+            "{skipped}"
+        );
     }
 }

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde_json::Value;
+
 use super::examples::ExampleResult;
 use super::manifest::FileOutcome;
 use super::negative::Checked;
@@ -47,6 +49,43 @@ impl Changes {
     /// True when nothing was added, removed or changed.
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// How a schema changed, as JSON Pointers: `/properties/id/minLength added`
+/// (the first few; the rest counted).
+pub fn describe_change(old: &Value, new: &Value) -> String {
+    let mut out = Vec::new();
+    diff(old, new, "", &mut out);
+    const SHOWN: usize = 4;
+    let more = out.len().saturating_sub(SHOWN);
+    out.truncate(SHOWN);
+    let mut text = out.join(", ");
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    text
+}
+
+fn diff(old: &Value, new: &Value, at: &str, out: &mut Vec<String>) {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                let here = format!("{at}/{}", super::names::escape_token(k));
+                match a.get(k) {
+                    None => out.push(format!("{here} added")),
+                    Some(o) => diff(o, v, &here, out),
+                }
+            }
+            for k in a.keys().filter(|k| !b.contains_key(*k)) {
+                out.push(format!("{at}/{} removed", super::names::escape_token(k)));
+            }
+        }
+        (a, b) if a != b => {
+            let at = if at.is_empty() { "/" } else { at };
+            out.push(format!("{at} changed"));
+        }
+        _ => {}
     }
 }
 
@@ -232,4 +271,21 @@ impl fmt::Display for ImportReport {
 /// How many files had an outcome matching `f`.
 fn count(files: &[(String, FileOutcome)], f: impl Fn(&FileOutcome) -> bool) -> usize {
     files.iter().filter(|(_, o)| f(o)).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn schema_changes_are_described_by_pointer() {
+        let old = json!({"type": "object", "properties": {"a": {"type": "string"}, "b": {}}});
+        let new = json!({"type": "object", "required": ["a"],
+                         "properties": {"a": {"type": "integer"}}});
+        assert_eq!(
+            describe_change(&old, &new),
+            "/required added, /properties/a/type changed, /properties/b removed"
+        );
+    }
 }

@@ -166,6 +166,8 @@ pub struct Operation {
     pub success: Option<String>,
     /// The JSON schema of the success response.
     pub response: Option<SchemaSource>,
+    /// The operation declares `security: []`: it takes no credential.
+    pub no_auth: bool,
 }
 
 impl Operation {
@@ -179,12 +181,12 @@ impl Operation {
         match &self.operation_id {
             Some(id) if !id.trim().is_empty() => id.clone(),
             _ => {
-                let path: String = self
+                let path = self
                     .path
-                    .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                    .collect();
-                let path = path.trim_matches('_').to_owned();
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("_");
                 format!("{}_{path}", self.method.to_ascii_lowercase())
             }
         }
@@ -310,6 +312,10 @@ pub fn operations(doc: &Value) -> Vec<Operation> {
                 statuses,
                 success,
                 response,
+                no_auth: op
+                    .get("security")
+                    .and_then(Value::as_array)
+                    .is_some_and(Vec::is_empty),
             });
         }
     }

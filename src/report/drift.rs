@@ -141,7 +141,7 @@ fn responses(s: &Summary, only: &BTreeSet<&str>) -> BTreeMap<Key, Seen> {
                 seen.display = shown;
             }
             seen.cases.insert(c.id.clone());
-            for (path, what) in step.shape.iter().flatten() {
+            for (path, what) in step.shape.iter().flat_map(|s| s.iter()) {
                 seen.shape
                     .entry(path.clone())
                     .or_default()
@@ -476,7 +476,7 @@ mod tests {
             message: None,
             notes: Vec::new(),
             duration_seconds: 0.0,
-            shape: Some(crate::shape::of(&body)),
+            shape: Some(std::sync::Arc::new(crate::shape::of(&body))),
             body_preview: None,
         }
     }

@@ -291,7 +291,7 @@ pub struct StepRecord {
     pub duration_seconds: f64,
     /// Compact shape of a JSON response: path → types and `=ENUM` values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shape: Option<Shape>,
+    pub shape: Option<std::sync::Arc<Shape>>,
     /// The first 2 KB of the body of a failed step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_preview: Option<String>,
@@ -543,7 +543,9 @@ mod tests {
                 path_template: "/a/{{id}}".into(),
                 path: Some("/a/1".into()),
                 request_line: Some("GET http://127.0.0.1:1/a/1".into()),
-                shape: Some(crate::shape::of(&serde_json::json!({"s": "ON"}))),
+                shape: Some(std::sync::Arc::new(crate::shape::of(
+                    &serde_json::json!({"s": "ON"}),
+                ))),
                 status: Some(200),
                 body_preview: None,
                 checks: vec![if failed {

@@ -148,13 +148,14 @@ fn reimport_keeps_edited_cases_and_reports_changes() {
 
     let report = openapi::import_with(&changed_spec, "pal", root, &opts).unwrap();
     println!("{report}");
-    let changed: Vec<&str> = report
-        .schema_changes
-        .changed
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .collect();
-    assert_eq!(changed, ["v2User"], "{report}");
+    assert_eq!(
+        report.schema_changes.changed,
+        [(
+            "v2User".to_owned(),
+            "/properties/id/minLength added".to_owned()
+        )],
+        "{report}"
+    );
     assert_eq!(report.schema_changes.unchanged, 379, "{report}");
     assert_eq!(report.operation_changes.added, ["GET /v2/addresses-old"]);
     assert_eq!(report.operation_changes.removed, ["GET /v2/addresses"]);
@@ -172,8 +173,26 @@ fn reimport_keeps_edited_cases_and_reports_changes() {
         )]
     );
     assert!(root.join("cases/pal/generated-vaults.yaml.new").is_file());
+    let updated: Vec<&str> = report
+        .files
+        .iter()
+        .filter(|(_, o)| *o == FileOutcome::Updated)
+        .map(|(f, _)| f.as_str())
+        .collect();
+    assert_eq!(
+        updated,
+        [
+            "schemas/pal/v2User.json",
+            "cases/pal/operations.yaml",
+            "cases/pal/generated-addresses.yaml"
+        ],
+        "only what the change touches is rewritten"
+    );
     let shown = report.to_string();
-    assert!(shown.contains("changed: v2User"), "{shown}");
+    assert!(
+        shown.contains("changed: v2User: /properties/id/minLength added"),
+        "{shown}"
+    );
     assert!(shown.contains("generated-vaults.yaml.new"), "{shown}");
     // Still loads: `.new` files are not case files.
     conform::app::load_and_plan(&root.join("cases")).expect("cases still plan");
@@ -260,11 +279,86 @@ fn negative_cases_are_generated_and_plan() {
     assert_eq!(negative, kept);
 }
 
+/// OpenAPI 3.1 as JSON: schemas pass through with refs rewritten, bearer auth,
+/// an undeclared path parameter, an inline response, no tags.
 #[test]
-fn zz_demo_tmp() {
-    let root = Path::new("/tmp/conform-demo");
-    let _ = fs::remove_dir_all(root);
-    fs::create_dir_all(root).unwrap();
-    let opts = ImportOptions { check_examples: false, generate_negative: true };
-    openapi::import_with(&palisade_spec(), "pal", root, &opts).unwrap();
+fn openapi_31_json_imports_and_plans() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let spec = r##"{
+      "openapi": "3.1.0",
+      "info": {"title": "Pets", "version": "1"},
+      "servers": [{"url": "https://staging.pets.example/api"}, {"url": "/relative"}],
+      "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+          "Pet": {"type": "object", "required": ["name"], "x-internal": 1,
+                  "properties": {"name": {"type": "string", "pattern": "^[a-z]{1,8}$", "examples": ["rex"]},
+                                 "tag": {"type": ["string", "null"]},
+                                 "kind": {"$ref": "#/components/schemas/Kind"}}},
+          "Kind": {"enum": ["dog", "cat"]}
+        }
+      },
+      "security": [{"bearer": []}],
+      "paths": {
+        "/pets/{petId}": {"put": {
+          "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}}},
+          "responses": {"201": {"description": "ok", "content": {"application/json": {
+            "schema": {"type": "object", "properties": {"pet": {"$ref": "#/components/schemas/Pet"}}}}}}}
+        }}
+      }
+    }"##;
+    let spec_path = root.join("pets.json");
+    fs::write(&spec_path, spec).unwrap();
+    let opts = ImportOptions {
+        check_examples: true,
+        generate_negative: true,
+    };
+    let report = openapi::import_with(&spec_path, "pets", root, &opts).unwrap();
+    println!("{report}");
+    assert_eq!((report.component_schemas, report.inline_schemas), (2, 1));
+    assert_eq!(report.failing_examples().count(), 0, "{report}");
+    assert!(
+        report.warnings.iter().any(|w| w.contains("/relative")),
+        "{report}"
+    );
+    let pet: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(root.join("schemas/pets/Pet.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        pet["properties"]["kind"],
+        serde_json::json!({"$ref": "Kind.json"})
+    );
+    assert!(pet.get("x-internal").is_none());
+    let suite = fs::read_to_string(root.join("cases/pets/suite.yaml")).unwrap();
+    assert!(suite.contains("prefix: \"Bearer \""), "{suite}");
+    assert!(suite.contains("todo_petId: TODO"), "{suite}");
+    assert!(
+        !suite.contains("read_only"),
+        "a staging server is writable: {suite}"
+    );
+    let cases = fs::read_to_string(root.join("cases/pets/generated-pets.yaml")).unwrap();
+    assert!(cases.contains("path: \"/pets/{{todo_petId}}\""), "{cases}");
+    assert!(cases.contains("status: 201"), "{cases}");
+    assert!(
+        cases.contains("schema: \"put_pets_petIdResponse\""),
+        "{cases}"
+    );
+    let rules: Vec<&str> = report.negative[0]
+        .checked
+        .kept
+        .iter()
+        .map(|b| b.rule.as_str())
+        .collect();
+    assert!(
+        rules.contains(&"field `kind` given a value outside its enum (\"dog_UNLISTED\")"),
+        "{rules:#?}"
+    );
+    assert!(
+        rules.contains(
+            &"field `name`: pattern `^[a-z]{1,8}$`: character `!` it does not allow (invalid)"
+        ),
+        "{rules:#?}"
+    );
+    conform::app::load_and_plan(&root.join("cases")).expect("the imported suite plans");
 }

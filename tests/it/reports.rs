@@ -97,7 +97,7 @@ fn step(
         path_template: s.template.into(),
         path: Some(s.path.into()),
         request_line: Some(format!("{} {base}{}", s.method, &s.path[1..])),
-        shape: body.as_ref().map(conform::shape::of),
+        shape: body.as_ref().map(conform::shape::interned),
         status,
         body_preview: if failed {
             body.as_ref().map(|b| b.to_string())
@@ -348,7 +348,7 @@ fn drift_rendering_snapshot() {
         }
         if r.id.name == "create then get a user" {
             r.outcome = Outcome::Failed;
-            r.steps[1].shape = Some(conform::shape::of(
+            r.steps[1].shape = Some(conform::shape::interned(
                 &json!({"id": "u1", "firstName": "Joe", "roles": "ADMINISTRATOR", "status": "ENABLED", "mfa": true}),
             ));
         }
