@@ -33,6 +33,25 @@ pub fn main(cli: Cli) -> u8 {
         Command::Targets(args) => cmd_targets(args),
         Command::Bench(args) => cmd_bench(args),
         Command::Diff(args) => cmd_diff(args),
+        Command::Merge(args) => crate::merge::cmd_merge(args),
+        Command::Import(crate::cli::ImportCommand::Openapi(args)) => cmd_import(args),
+        Command::Schema(args) => {
+            print!(
+                "{}",
+                if args.which == "suite" {
+                    crate::editor::SUITE_SCHEMA
+                } else {
+                    crate::editor::CASE_SCHEMA
+                }
+            );
+            Ok(exit::SUCCESS)
+        }
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(args.shell, &mut cmd, "conform", &mut std::io::stdout());
+            Ok(exit::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
@@ -483,6 +502,8 @@ fn cmd_targets(args: TargetsArgs) -> Result<u8, ExpectedError> {
     let suites = select(load_and_plan(&args.cases.cases)?, &sel)?;
     let env = |k: &str| std::env::var(k).ok();
     let run_args = RunArgs {
+        shard: None,
+        shard_by: "count".into(),
         reports: PathBuf::from("reports"),
         min_coverage: None,
         baseline: None,
@@ -563,6 +584,16 @@ pub fn targets_table(
     out
 }
 
+fn cmd_import(args: crate::cli::ImportOpenapiArgs) -> Result<u8, ExpectedError> {
+    let opts = crate::openapi::ImportOptions {
+        check_examples: !args.no_examples,
+        generate_negative: args.generate_negative,
+    };
+    let report = crate::openapi::import_with(&args.spec, &args.suite, &args.root, &opts)?;
+    print!("{report}");
+    Ok(exit::SUCCESS)
+}
+
 fn cmd_diff(args: crate::cli::DiffArgs) -> Result<u8, ExpectedError> {
     let read =
         |p: &Path| crate::report::summary::read(p).map_err(|e| ExpectedError::Usage(e.to_string()));
@@ -635,7 +666,35 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         crate::coverage::load_dir(&args.select.cases.cases).map_err(ExpectedError::Load)?;
     let started_at = std::time::SystemTime::now();
     let style = human::Style::detect();
-    let suites = select(load_and_plan(&args.select.cases.cases)?, &args.select)?;
+    let mut suites = select(load_and_plan(&args.select.cases.cases)?, &args.select)?;
+    let shard = match &args.shard {
+        None => None,
+        Some(spec) => {
+            let (k, n, from) = crate::shard::parse(spec, &env).map_err(ExpectedError::Usage)?;
+            let durations = match crate::shard::Balance::parse(&args.shard_by)
+                .map_err(ExpectedError::Usage)?
+            {
+                crate::shard::Balance::Count => None,
+                crate::shard::Balance::Duration(p) => {
+                    let old = crate::report::summary::read(&p)
+                        .map_err(|e| ExpectedError::Usage(format!("--shard-by duration: {e}")))?;
+                    Some(
+                        old.cases
+                            .iter()
+                            .map(|c| (c.id.clone(), c.duration_seconds))
+                            .collect(),
+                    )
+                }
+            };
+            let info = crate::shard::apply(&mut suites, k, n, durations.as_ref());
+            let mine: usize = suites.iter().map(|s| s.cases.len()).sum();
+            eprintln!(
+                "shard {k}/{n} (from {from}): {mine} of {} cases, selection {}",
+                info.cases, info.selection
+            );
+            Some(info)
+        }
+    };
     let s = settings(&args, &suites, &env)?;
     remove_stale(&s.junit)?;
     let mut opts = RunOptions::from_settings(&s);
@@ -686,6 +745,18 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     let coverage = crate::coverage::compute(&results, &catalog);
     let mut xml = junit::build(&results);
     coverage.add_to_junit(&mut xml);
+    if let Some(info) = &shard {
+        for ts in &mut xml.test_suites {
+            ts.add_property(quick_junit::Property::new(
+                "shard",
+                format!("{}/{}", info.index, info.total),
+            ));
+            ts.add_property(quick_junit::Property::new(
+                "selection",
+                info.selection.as_str(),
+            ));
+        }
+    }
     let text = xml
         .to_string()
         .map_err(|e| ExpectedError::Io(format!("cannot render the JUnit report: {e}")))?;
@@ -697,6 +768,10 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         started_at,
         &args.select.cases.cases,
     );
+    let meta = crate::report::summary::RunMeta {
+        shard: shard.clone(),
+        ..meta
+    };
     let summary = crate::report::summary::Summary::build(&results, meta, Some(&catalog));
     let summary_path = args.reports.join("summary.json");
     summary

@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 /// conform: contract tests for HTTP APIs, from declarative case files, with JSON Schema checks and JUnit reports.
 #[derive(Debug, Parser)]
-#[command(name = "conform", version, about, long_about = None)]
+#[command(name = "conform", version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("CONFORM_COMMIT"), ")"), about, long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -28,6 +28,15 @@ pub enum Command {
     Targets(TargetsArgs),
     /// Compare two summary.json files: cases newly failing/passing/flaky, new or vanished, response-shape drift.
     Diff(DiffArgs),
+    /// Combine the reports of shards into one junit.xml, summary.json, summary.md and coverage.json.
+    Merge(MergeArgs),
+    /// Derive schemas and skeleton suites from an API description.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Print the JSON Schema of case files (`case`) or suite files (`suite`), for editors.
+    Schema(SchemaArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
     /// Measure workload W (see README "Benchmark"): cases/s, CPU, peak RSS, overhead over a bare loop.
     Bench(BenchArgs),
 }
@@ -152,6 +161,75 @@ pub struct RunArgs {
     /// With --baseline: which drift fails the run (exit 6).
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = crate::report::drift::FailOn::NewFailures)]
     pub fail_on: crate::report::drift::FailOn,
+    /// Run only shard K of N (`2/3`), or `auto` to read the CI runner's variables
+    /// (GitLab CI_NODE_INDEX/CI_NODE_TOTAL, Buildkite BUILDKITE_PARALLEL_JOB[_COUNT], CONFORM_SHARD=K/N).
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<String>,
+    /// How to balance shards: `count` (default) or `duration:PATH` (a previous summary.json).
+    #[arg(long, value_name = "count|duration:PATH", default_value = "count")]
+    pub shard_by: String,
+}
+
+/// `conform merge`.
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// Report folders of the shards (each with summary.json, junit.xml, coverage.json).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Where to write the merged reports.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+    /// Which drift fails the merged run, with --baseline.
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: which drift fails (exit 6).
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = crate::report::drift::FailOn::NewFailures)]
+    pub fail_on: crate::report::drift::FailOn,
+    /// Fail (exit 5) when merged operation coverage is below PCT percent.
+    #[arg(long, value_name = "PCT")]
+    pub min_coverage: Option<f64>,
+}
+
+/// `conform import`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ImportCommand {
+    /// Import an OpenAPI 3.0 or 3.1 description (YAML or JSON).
+    Openapi(ImportOpenapiArgs),
+}
+
+/// `conform import openapi`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportOpenapiArgs {
+    /// The description file.
+    pub spec: PathBuf,
+    /// The suite to write: `schemas/NAME/` and `cases/NAME/`.
+    #[arg(long, value_name = "NAME")]
+    pub suite: String,
+    /// The project folder holding `cases/` and `schemas/`.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Also write negative cases derived from the request schemas (each expects a 4xx).
+    #[arg(long)]
+    pub generate_negative: bool,
+    /// Do not validate the description's examples against the generated schemas.
+    #[arg(long)]
+    pub no_examples: bool,
+}
+
+/// `conform schema`.
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// `case` or `suite`.
+    #[arg(value_parser = ["case", "suite"], default_value = "case")]
+    pub which: String,
+}
+
+/// `conform completions`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `conform diff`.

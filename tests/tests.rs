@@ -7,6 +7,7 @@
 //! - `suites`: the shipped suites are green on the embedded mock, red on every
 //!   mock fault (the mutation score), and every doc example validates.
 //! - `interrupt`: Ctrl-C/SIGTERM mid-run (cleanup, marked reports, exit 130) and stale reports.
+//! - `ci`: shards and `conform merge`, the editor schema, completions, `--version`.
 //! - `snapshots`: insta snapshots of the terminal failure output, a load diagnostic and JUnit.
 //! - `reports`: summary.json, summary.md, coverage.json and drift: snapshots of a fixed run,
 //!   their JSON Schemas, coverage of the shipped cases, drift between two mock runs.
@@ -19,6 +20,9 @@
 //!   error naming what happened, in time, while the other case still runs and every report stays valid.
 //! - `openapi`: `conform import openapi` on the real Palisade description: schemas compile,
 //!   examples checked, generated cases plan, re-import keeps edits; negative bodies.
+//! - `hostile_inputs`: hostile case files: proptest properties of templates and JSONPath
+//!   captures; deeply nested YAML, billion laughs, a 50 MB file, schema `$ref` cycles and
+//!   self-referring variables end as clear load errors in time; fuzz regressions.
 
 #[path = "it/common.rs"]
 mod common;
@@ -52,3 +56,9 @@ mod openapi;
 
 #[path = "it/hostile.rs"]
 mod hostile;
+
+#[path = "it/ci.rs"]
+mod ci;
+
+#[path = "it/hostile_inputs.rs"]
+mod hostile_inputs;

@@ -390,6 +390,84 @@ fn join(codes: &[u16]) -> String {
         .join(", ")
 }
 
+/// The union of shards' coverage: an operation or status exercised in any shard is exercised.
+pub fn union(shards: Vec<Coverage>) -> Option<Coverage> {
+    use std::collections::BTreeSet;
+    let mut it = shards.into_iter();
+    let mut out = it.next()?;
+    for c in it {
+        for s in c.suites {
+            let Some(mine) = out.suites.iter_mut().find(|x| x.suite == s.suite) else {
+                out.suites.push(s);
+                continue;
+            };
+            for op in s.operation_list {
+                let Some(m) = mine
+                    .operation_list
+                    .iter_mut()
+                    .find(|o| o.method == op.method && o.path == op.path)
+                else {
+                    mine.operation_list.push(op);
+                    continue;
+                };
+                let merge = |a: &mut Vec<u16>, b: Vec<u16>| {
+                    let set: BTreeSet<u16> = a.drain(..).chain(b).collect();
+                    a.extend(set);
+                };
+                m.exercised |= op.exercised;
+                m.requests += op.requests;
+                merge(&mut m.seen, op.seen);
+                merge(&mut m.unlisted, op.unlisted);
+                m.missing = m
+                    .documented
+                    .iter()
+                    .copied()
+                    .filter(|d| !m.seen.contains(d))
+                    .collect();
+                let cases: BTreeSet<String> = m.cases.drain(..).chain(op.cases).collect();
+                m.cases.extend(cases);
+            }
+            for u in s.unmatched {
+                match mine
+                    .unmatched
+                    .iter_mut()
+                    .find(|x| x.method == u.method && x.path_template == u.path_template)
+                {
+                    Some(x) => {
+                        let cases: BTreeSet<String> = x.cases.drain(..).chain(u.cases).collect();
+                        x.cases.extend(cases);
+                    }
+                    None => mine.unmatched.push(u),
+                }
+            }
+        }
+        for s in c.suites_without_operations {
+            if !out.suites_without_operations.contains(&s) {
+                out.suites_without_operations.push(s);
+            }
+        }
+    }
+    let (mut oc, mut ot, mut sc, mut st) = (0, 0, 0, 0);
+    for s in &mut out.suites {
+        let o_cov = s.operation_list.iter().filter(|o| o.exercised).count();
+        let s_tot: usize = s.operation_list.iter().map(|o| o.documented.len()).sum();
+        let s_cov: usize = s
+            .operation_list
+            .iter()
+            .map(|o| o.documented.len() - o.missing.len())
+            .sum();
+        s.operations = Ratio::new(o_cov, s.operation_list.len());
+        s.statuses = Ratio::new(s_cov, s_tot);
+        oc += o_cov;
+        ot += s.operation_list.len();
+        sc += s_cov;
+        st += s_tot;
+    }
+    out.operations = Ratio::new(oc, ot);
+    out.statuses = Ratio::new(sc, st);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,7 @@ mod tests {
             base_url: None,
             started_at: "2025-01-31T12:00:00Z".into(),
             git_commit: None,
+            shard: None,
         };
         Summary::build(&[], meta, None)
     }

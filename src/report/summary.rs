@@ -50,6 +50,9 @@ pub struct RunMeta {
     /// `git rev-parse HEAD` of the cases folder, when it is in a git work tree.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git_commit: Option<String>,
+    /// The shard this run was, when `--shard` split the selection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::ShardInfo>,
 }
 
 impl RunMeta {
@@ -67,6 +70,7 @@ impl RunMeta {
             base_url,
             started_at: rfc3339(started_at),
             git_commit: git_commit(cases_dir),
+            shard: None,
         }
     }
 }
@@ -519,6 +523,7 @@ mod tests {
             base_url: None,
             started_at: "2025-01-31T12:00:00Z".into(),
             git_commit: None,
+            shard: None,
         }
     }
 

@@ -594,6 +594,7 @@ fn assert_other_reports(results: &[CaseResult]) {
         base_url: None,
         started_at: "2025-01-01T00:00:00Z".into(),
         git_commit: None,
+        shard: None,
     };
     let summary = Summary::build(results, meta, None);
     let json = summary.to_json();

@@ -41,6 +41,7 @@ fn meta(started_at: &str) -> RunMeta {
         base_url: None,
         started_at: started_at.into(),
         git_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        shard: None,
     }
 }
 
