@@ -502,6 +502,7 @@ fn cmd_targets(args: TargetsArgs) -> Result<u8, ExpectedError> {
     let suites = select(load_and_plan(&args.cases.cases)?, &sel)?;
     let env = |k: &str| std::env::var(k).ok();
     let run_args = RunArgs {
+        generate_negative: false,
         shard: None,
         shard_by: "count".into(),
         reports: PathBuf::from("reports"),
@@ -667,6 +668,10 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     let started_at = std::time::SystemTime::now();
     let style = human::Style::detect();
     let mut suites = select(load_and_plan(&args.select.cases.cases)?, &args.select)?;
+    if args.generate_negative {
+        let n = crate::negative::expand(&mut suites);
+        eprintln!("--generate-negative: {n} negative cases derived from request schemas");
+    }
     let shard = match &args.shard {
         None => None,
         Some(spec) => {

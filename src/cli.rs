@@ -165,6 +165,9 @@ pub struct RunArgs {
     /// (GitLab CI_NODE_INDEX/CI_NODE_TOTAL, Buildkite BUILDKITE_PARALLEL_JOB[_COUNT], CONFORM_SHARD=K/N).
     #[arg(long, value_name = "K/N|auto")]
     pub shard: Option<String>,
+    /// Also send invalid bodies derived from each step's `request.schema`, each expecting a 4xx.
+    #[arg(long)]
+    pub generate_negative: bool,
     /// How to balance shards: `count` (default) or `duration:PATH` (a previous summary.json).
     #[arg(long, value_name = "count|duration:PATH", default_value = "count")]
     pub shard_by: String,

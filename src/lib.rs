@@ -29,6 +29,7 @@ pub mod exec;
 pub mod interrupt;
 pub mod merge;
 pub mod mock;
+pub mod negative;
 pub mod openapi;
 pub mod plan;
 pub mod redact;

@@ -177,6 +177,8 @@ pub struct PlannedStep {
     pub timeout: Option<Duration>,
     /// Wait before sending.
     pub delay: Option<Duration>,
+    /// The request body's schema, for `--generate-negative`.
+    pub request_schema: Option<String>,
     /// How it authenticates.
     pub auth: StepAuth,
     /// Expectations.
@@ -608,6 +610,22 @@ impl Ctx<'_> {
                     None
                 }
             });
+        let request_schema = r.schema.as_ref().and_then(|sc| {
+            if self.schemas.contains(&sc.value) {
+                Some(sc.value.clone())
+            } else {
+                let help = did_you_mean(&sc.value, self.schemas.names());
+                let msg = format!(
+                    "unknown request schema `{}`: no `{}.json` in {}",
+                    sc.value,
+                    sc.value,
+                    self.schemas.dir().display()
+                );
+                self.diags
+                    .push(Diagnostic::at(self.source, pos(sc), msg).with_help_opt(help));
+                None
+            }
+        });
         let delay = s
             .delay
             .as_ref()
@@ -697,6 +715,7 @@ impl Ctx<'_> {
             body,
             timeout,
             delay,
+            request_schema,
             auth,
             checks,
             captures,

@@ -178,6 +178,10 @@ pub struct RequestDef {
     /// Raw body text (templated), sent as is: for malformed-JSON cases.
     #[serde(default)]
     pub body: Option<S<String>>,
+    /// The request body's schema (a name in the suite's schemas folder): with
+    /// `--generate-negative`, invalid bodies derived from it are sent too, each expecting a 4xx.
+    #[serde(default)]
+    pub schema: Option<S<String>>,
     /// Per-step timeout: `5s`, `500ms` or a number of seconds.
     #[serde(default)]
     pub timeout: Option<S<Scalar>>,

@@ -238,3 +238,54 @@ fn schemas_reject_documented_deviations() {
             .is_empty()
     );
 }
+
+/// `--generate-negative`: the derived invalid bodies pass against the reference
+/// mock (no false alarm) and catch the mock's input-validation faults.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_negative_cases_pass_on_the_mock_and_catch_validation_faults() {
+    let load = || {
+        let mut suites = app::load_and_plan(&repo().join("cases")).expect("the shipped cases load");
+        let n = conform::negative::expand(&mut suites);
+        assert!(n >= 20, "only {n} negative cases");
+        suites
+    };
+    let run = |faults: Vec<Fault>| {
+        let suites = load();
+        async move {
+            let opts = RunOptions {
+                mock_faults: faults,
+                jobs: 2,
+                ..RunOptions::default()
+            };
+            let prepared = app::prepare(suites, &opts, &|_| None).await.unwrap();
+            app::execute(&prepared, app::context(&opts).unwrap(), opts.jobs, |_| {}).await
+        }
+    };
+    let clean = run(vec![]).await;
+    let bad: Vec<String> = clean
+        .iter()
+        .filter(|r| r.outcome != Outcome::Passed)
+        .map(conform::report::human::failure_detail)
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    for name in [
+        "palisade-missing-field-accepted",
+        "palisade-invalid-role-accepted",
+        "ledger-pattern-not-enforced",
+    ] {
+        let results = run(vec![Fault::from_name(name).unwrap()]).await;
+        let caught: Vec<&str> = results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Failed && r.tags.iter().any(|t| t == "generated"))
+            .map(|r| r.id.name.as_str())
+            .collect();
+        assert!(
+            !caught.is_empty(),
+            "no generated negative case caught {name}"
+        );
+        assert!(
+            caught.iter().all(|n| n.contains("[negative: ")),
+            "{caught:?}"
+        );
+    }
+}
