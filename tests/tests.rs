@@ -23,6 +23,8 @@
 //! - `hostile_inputs`: hostile case files: proptest properties of templates and JSONPath
 //!   captures; deeply nested YAML, billion laughs, a 50 MB file, schema `$ref` cycles and
 //!   self-referring variables end as clear load errors in time; fuzz regressions.
+//! - `examples`: the CI examples in `examples/ci/` (GitHub Actions, GitLab CI) parse, run the
+//!   real CLI (every `conform …` command in them parses with the current flags) and publish JUnit.
 
 #[path = "it/common.rs"]
 mod common;
@@ -62,3 +64,6 @@ mod ci;
 
 #[path = "it/hostile_inputs.rs"]
 mod hostile_inputs;
+
+#[path = "it/examples.rs"]
+mod examples;
