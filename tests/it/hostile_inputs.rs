@@ -48,7 +48,10 @@ use serde_json_path::JsonPath;
 use crate::common::TempSuite;
 
 /// How long one pathological input may take to load, plan or render (debug build).
-const LIMIT: Duration = Duration::from_secs(5);
+/// A guard against hangs and blow-ups, not a performance test (those are in
+/// `conform bench`): generous, because CI runs the debug build on 2 loaded cores,
+/// where the ~8 MB file of 71,000 cases was seen to take 9 s.
+const LIMIT: Duration = Duration::from_secs(30);
 
 /// How long a child process may run before it counts as hung.
 const CHILD_LIMIT: Duration = Duration::from_secs(60);
@@ -933,31 +936,15 @@ fn fuzz_seeds_replay() {
 #[test]
 #[ignore]
 fn scratch_measure() {
-    let one = |i: usize, bad: bool| {
-        format!(
-            "  - name: case-{i:06}\n    steps:\n      - request: {{ method: GET, path: /users/{} }}\n        expect: {{ status: 200 }}\n",
-            if bad { "{{nope}}" } else { "1" }
-        )
-    };
-    for n in [10_000usize, 20_000, 40_000, 70_000] {
-        let y: String = std::iter::once("cases:\n".to_owned()).chain((0..n).map(|i| one(i, false))).collect();
-        let t = Instant::now();
-        let f = parse_yaml::<CaseFile>(&Source::new("x.yaml", y.as_str())).unwrap();
-        eprintln!("parse {n} good cases ({} bytes): {:?}", y.len(), t.elapsed());
-        drop(f);
-        let s = suite(&y);
-        let t = Instant::now();
-        let _ = conform::app::load_and_plan(&s.cases_dir());
-        eprintln!("load_and_plan {n} good cases: {:?}", t.elapsed());
-    }
     for n in [2_000usize, 4_000, 8_000, 16_000] {
-        let y: String = std::iter::once("cases:\n".to_owned()).chain((0..n).map(|i| one(i, true))).collect();
+        let y = format!("cases:\n  - name: a\n    steps:\n      - request: {{ method: GET, path: \"/{}\" }}\n        expect: {{ status: 200 }}\n", "{{u}}".repeat(n));
         let s = suite(&y);
         let t = Instant::now();
         let r = conform::app::load_and_plan(&s.cases_dir());
         let el = t.elapsed();
-        let t2 = Instant::now();
-        let txt = match r { Err(e) => e.to_string(), Ok(_) => String::new() };
-        eprintln!("load_and_plan {n} bad cases ({} bytes): {:?}; render {} bytes {:?}", y.len(), el, txt.len(), t2.elapsed());
+        let (nd, txt) = match r { Err(ExpectedError::Load(d)) => (d.0.len(), d.to_string()), _ => (0, String::new()) };
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+        eprintln!("{n} x {{{{u}}}} ({} bytes): {el:?}, {nd} diags, render {} bytes, maxrss {} MB", y.len(), txt.len(), ru.ru_maxrss / 1024);
     }
 }
