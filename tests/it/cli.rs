@@ -231,3 +231,40 @@ fn list_prints_case_ids_with_tags() {
         "{out}"
     );
 }
+
+/// Proxies come from the standard environment variables: with `HTTP_PROXY` set, a
+/// request to a host that does not exist (`.invalid`, never resolvable) reaches the proxy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_go_through_the_proxy_from_the_environment() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let proxy = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/through-proxy"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&proxy)
+        .await;
+    let suite = TempSuite::new(
+        "http://conform-proxy-test.invalid",
+        "cases:\n  - name: a\n    steps:\n      - request: { method: GET, path: /through-proxy }\n        expect: { status: 200 }\n",
+    );
+    let dir = suite.dir.path().to_path_buf();
+    let uri = proxy.uri();
+    let o = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_conform"))
+            .args(["run", "--cases", "cases", "--target", "srv"])
+            .current_dir(&dir)
+            .env("TEST_KEY", "k")
+            .env("HTTP_PROXY", &uri)
+            .env("http_proxy", &uri)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+}
