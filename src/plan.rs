@@ -486,17 +486,23 @@ impl Ctx<'_> {
         }
         let mut steps = Vec::new();
         for s in &c.steps {
+            // A step with a problem still declares its captures, so later steps
+            // are not blamed for "undefined" variables it would have set.
+            let declared: Vec<String> = s.capture.keys().cloned().collect();
             if let Some(p) = self.step(s, &known, file) {
-                known.extend(p.captures.iter().map(|c| c.name.clone()));
                 steps.push(p);
             }
+            known.extend(declared);
         }
         let mut cleanup = Vec::new();
         for s in &c.cleanup {
+            // A step with a problem still declares its captures, so later steps
+            // are not blamed for "undefined" variables it would have set.
+            let declared: Vec<String> = s.capture.keys().cloned().collect();
             if let Some(p) = self.step(s, &known, file) {
-                known.extend(p.captures.iter().map(|c| c.name.clone()));
                 cleanup.push(p);
             }
+            known.extend(declared);
         }
         (self.diags.0.len() == before).then(|| PlannedCase {
             id,
