@@ -440,7 +440,12 @@ impl Ctx<'_> {
         known: &BTreeSet<String>,
         at: Pos,
     ) {
+        // Each undefined variable once per place, however often it is repeated there.
+        let mut reported = BTreeSet::new();
         for v in vars {
+            if !reported.insert(v) {
+                continue;
+            }
             if !known.contains(v) {
                 let help = did_you_mean(v, known.iter().map(String::as_str));
                 self.diags.push(

@@ -109,8 +109,12 @@ impl Template {
                 });
             };
             let inner = rest[inner_start..inner_start + len].trim();
-            let offset = text[..consumed + start].chars().count();
-            parts.push(parse_expr(inner).map_err(|message| TemplateError { message, offset })?);
+            // The character offset is counted only for an error: counting it for every
+            // `{{` made parsing quadratic in the template's length.
+            parts.push(parse_expr(inner).map_err(|message| TemplateError {
+                message,
+                offset: text[..consumed + start].chars().count(),
+            })?);
             let next = inner_start + len + 2;
             consumed += next;
             rest = &rest[next..];

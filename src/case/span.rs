@@ -39,6 +39,9 @@ pub struct Source {
     pub path: PathBuf,
     /// The full text.
     pub text: Arc<str>,
+    /// Byte offsets of line starts, indexed once on first use (many diagnostics in one
+    /// file must not each re-scan it).
+    line_starts: Arc<std::sync::OnceLock<Vec<usize>>>,
 }
 
 impl Source {
@@ -47,8 +50,37 @@ impl Source {
         Source {
             path: path.into(),
             text: text.into(),
+            line_starts: Arc::default(),
         }
     }
+
+    /// Line `n` (1-based), without its line break.
+    pub fn line(&self, n: usize) -> Option<&str> {
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let start = *starts.get(n.checked_sub(1)?)?;
+        if start > self.text.len() || (start == self.text.len() && n > 1) {
+            return None;
+        }
+        let end = starts.get(n).map_or(self.text.len(), |e| e - 1);
+        Some(self.text[start..end].trim_end_matches('\r'))
+    }
+}
+
+/// Longest stretch of a source line a diagnostic quotes.
+const WINDOW: usize = 120;
+/// Longest message kept (a message may quote an enormous key).
+const MAX_MESSAGE: usize = 400;
+
+fn cut_message(m: String) -> String {
+    if m.chars().count() <= MAX_MESSAGE {
+        return m;
+    }
+    let kept: String = m.chars().take(MAX_MESSAGE).collect();
+    format!("{kept}… ({} characters in all)", m.chars().count())
 }
 
 /// One problem in an input file.
@@ -58,6 +90,8 @@ pub struct Diagnostic {
     pub file: PathBuf,
     /// Where in the file.
     pub pos: Pos,
+    /// Column of the caret within `line_text` (differs from `pos.column` when a long line is windowed).
+    pub caret: usize,
     /// What is wrong, as a lowercase fragment.
     pub message: String,
     /// The offending source line, when known.
@@ -71,17 +105,38 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic pointing at `pos` in `source`; the underline spans the token found there.
     pub fn at(source: &Source, pos: Pos, message: impl Into<String>) -> Self {
-        let line_text = (pos.line > 0)
-            .then(|| source.text.lines().nth(pos.line - 1).map(str::to_owned))
-            .flatten();
-        let width = line_text
-            .as_deref()
-            .map(|l| token_width(l, pos.column))
-            .unwrap_or(1);
+        let full = (pos.line > 0).then(|| source.line(pos.line)).flatten();
+        let (line_text, caret, width) = match full {
+            None => (None, pos.column, 1),
+            Some(line) => {
+                let width = token_width(line, pos.column);
+                let len = line.chars().count();
+                if len <= WINDOW {
+                    (Some(line.to_owned()), pos.column, width)
+                } else {
+                    // A window around the column, so a 1 MB line gives a short diagnostic.
+                    let col0 = pos.column.saturating_sub(1).min(len);
+                    let start = col0.saturating_sub(WINDOW / 3);
+                    let end = (start + WINDOW).min(len);
+                    let mut text: String = line.chars().skip(start).take(end - start).collect();
+                    let mut caret = col0 - start + 1;
+                    if start > 0 {
+                        text.insert(0, '…');
+                        caret += 1;
+                    }
+                    if end < len {
+                        text.push('…');
+                    }
+                    let width = width.min(end.saturating_sub(col0).max(1));
+                    (Some(text), caret, width)
+                }
+            }
+        };
         Diagnostic {
             file: source.path.clone(),
             pos,
-            message: message.into(),
+            caret,
+            message: cut_message(message.into()),
             line_text,
             width,
             help: None,
@@ -93,7 +148,8 @@ impl Diagnostic {
         Diagnostic {
             file: path.to_path_buf(),
             pos: Pos::default(),
-            message: message.into(),
+            caret: 0,
+            message: cut_message(message.into()),
             line_text: None,
             width: 0,
             help: None,
@@ -116,7 +172,12 @@ impl Diagnostic {
 /// Width of the token starting at 1-based character `column`: up to the next
 /// whitespace (or the end of a quoted string), at least 1.
 fn token_width(line: &str, column: usize) -> usize {
-    let rest: Vec<char> = line.chars().skip(column.saturating_sub(1)).collect();
+    // At most a window's worth is looked at: a token on a 1 MB line is not walked whole.
+    let rest: Vec<char> = line
+        .chars()
+        .skip(column.saturating_sub(1))
+        .take(WINDOW + 1)
+        .collect();
     match rest.first() {
         None => 1,
         Some(&q @ ('"' | '\'')) => rest[1..]
@@ -148,7 +209,7 @@ impl fmt::Display for Diagnostic {
             writeln!(f, "{num} | {}", text.trim_end())?;
             let indent: String = text
                 .chars()
-                .take(self.pos.column.saturating_sub(1))
+                .take(self.caret.saturating_sub(1))
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             writeln!(f, "{pad} | {indent}{}", "^".repeat(self.width.max(1)))?;
