@@ -176,6 +176,8 @@ pub fn read_yaml<T: serde::de::DeserializeOwned>(
 }
 
 /// Parses YAML text into `T`, turning a serde-saphyr error into a diagnostic.
+// A diagnostic is the cold path, built once per file that fails: its size does not matter.
+#[allow(clippy::result_large_err)]
 pub fn parse_yaml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, Diagnostic> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
