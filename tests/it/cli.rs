@@ -268,3 +268,35 @@ async fn requests_go_through_the_proxy_from_the_environment() {
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
 }
+
+/// The README's "case file, with every key" example loads and plans: the docs cannot rot.
+#[test]
+fn the_readme_case_file_example_is_valid() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let at = readme
+        .find("### A case file, with every key")
+        .expect("the section exists");
+    let block = readme[at..]
+        .split("```yaml\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = tmp.path().join("cases/palisade");
+    std::fs::create_dir_all(&cases).unwrap();
+    for f in ["suite.yaml"] {
+        std::fs::copy(repo().join("cases/palisade").join(f), cases.join(f)).unwrap();
+    }
+    std::fs::write(cases.join("example.yaml"), block).unwrap();
+    let schemas = tmp.path().join("schemas/palisade");
+    std::fs::create_dir_all(&schemas).unwrap();
+    for e in std::fs::read_dir(repo().join("schemas/palisade")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, schemas.join(p.file_name().unwrap())).unwrap();
+    }
+    let o = conform(&["check", "--cases", "cases"], tmp.path());
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+}
