@@ -40,7 +40,9 @@ fuzz_target!(|data: &[u8]| {
     {
         let vars: Vars = t.vars().into_iter().map(|n| (n.to_owned(), json!(n))).collect();
         let out = t.render(&vars).expect("every variable is set");
-        if t.vars().is_empty() {
+        // Generators (`{{uuid()}}`) read no variable but do render fresh text, so only
+        // JSON with no `{{` at all must render to itself.
+        if !v.to_string().contains("{{") {
             assert_eq!(out, v, "JSON without templates renders to itself");
         }
     }
