@@ -29,15 +29,14 @@
 //! | case variable `a: "{{a}}"`; `a: "{{b}}", b: "{{a}}"`; suite variable `s: "{{s}}"` | Err `undefined variable` |
 //! | a template of 100,000 `{{x}}` | parses and renders in time (directly and in a planned request path) |
 //!
-//! Fuzz crashes found by `fuzz/` (cargo-fuzz) are replayed at the end of this file.
+//! The fuzz targets' bodies (`fuzz/src/lib.rs`) are included here: the kept corpora
+//! (`fuzz/corpus/load_case`, `fuzz/corpus/template`) replay through them on stable, and
+//! crash reproducers from `fuzz/artifacts/` belong next to them.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use conform::case::Source;
-use conform::case::load::parse_yaml;
-use conform::case::model::CaseFile;
 use conform::error::ExpectedError;
 use conform::plan::PlannedSuite;
 use conform::template::{JsonTemplate, Template, Vars};
@@ -1014,37 +1013,54 @@ fn diagnostics_on_a_long_line_stay_short() {
 // Fuzz regressions: inputs found by `fuzz/` (cargo-fuzz), replayed here.
 // ---------------------------------------------------------------------------
 
-/// Feeds `bytes` to the loader as the `load_case` fuzz target does.
-fn replay_load_case(bytes: &[u8]) {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return;
-    };
-    let source = Source::new("fuzz.yaml", text);
-    if let Ok(file) = parse_yaml::<CaseFile>(&source) {
-        for c in &file.cases {
-            let _ = Template::parse(&c.name.value);
-            for v in c.variables.values() {
-                let _ = Template::parse(&v.value);
-            }
-            for s in c.steps.iter().chain(&c.cleanup) {
-                let _ = Template::parse(&s.request.path.value);
-                if let Some(j) = &s.request.json.0 {
-                    let _ = JsonTemplate::parse(&j.value);
-                }
-            }
+/// What the fuzz targets do with one input (`fuzz/src/lib.rs`, shared with them).
+mod fuzz_bodies {
+    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/src/lib.rs"));
+}
+
+/// Every file of `fuzz/corpus/<target>`, through `run`, each caught so a failure names its file.
+fn replay_corpus(target: &str, run: fn(&[u8])) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let t = Instant::now();
+    let mut n = 0;
+    let mut failed = Vec::new();
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let p = f.unwrap().path();
+        let bytes = std::fs::read(&p).unwrap();
+        if std::panic::catch_unwind(|| run(&bytes)).is_err() {
+            failed.push(p.display().to_string());
         }
+        n += 1;
     }
+    eprintln!(
+        "[hostile] replayed {n} {target} corpus inputs in {:?}",
+        t.elapsed()
+    );
+    assert!(n > 0, "no corpus in {}", dir.display());
+    assert!(failed.is_empty(), "the fuzz target fails on: {failed:#?}");
+}
+
+#[test]
+fn fuzz_corpus_load_case_replays() {
+    replay_corpus("load_case", fuzz_bodies::load_case);
+}
+
+#[test]
+fn fuzz_corpus_template_replays() {
+    replay_corpus("template", fuzz_bodies::template);
 }
 
 #[test]
 fn fuzz_seeds_replay() {
-    // The shipped case files (the fuzz corpus seeds) go through the fuzz target's path.
+    // The shipped case files (the load_case seeds) go through the fuzz target's path.
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
     for suite in std::fs::read_dir(dir).unwrap() {
         for f in std::fs::read_dir(suite.unwrap().path()).unwrap() {
             let p = f.unwrap().path();
             if p.extension().is_some_and(|e| e == "yaml") {
-                replay_load_case(&std::fs::read(&p).unwrap());
+                fuzz_bodies::load_case(&std::fs::read(&p).unwrap());
             }
         }
     }
