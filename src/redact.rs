@@ -108,16 +108,8 @@ fn forms(s: &str) -> Vec<String> {
     if json != s {
         v.push(json);
     }
-    let encoded: String = s
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
+    // The same encoding the runner gives a value in a path, so a secret in a URL is found.
+    let encoded = crate::runner::encode_segment(s);
     if encoded != s {
         v.push(encoded);
     }

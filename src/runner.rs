@@ -310,7 +310,8 @@ fn render_path(t: &Template, vars: &Vars) -> Result<String, String> {
     t.render(&encoded)
 }
 
-fn encode_segment(s: &str) -> String {
+/// Percent-encodes everything but RFC 3986 unreserved characters (a value in one path segment).
+pub(crate) fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
