@@ -278,17 +278,10 @@ impl TokenManager {
 
 /// A reqwest error with its cause, saying "timed out" when it did.
 fn describe(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
     if e.is_timeout() {
         return "timed out".into();
     }
-    let mut parts = vec![e.to_string()];
-    let mut src = e.source();
-    while let Some(c) = src {
-        parts.push(c.to_string());
-        src = c.source();
-    }
-    parts.join(": ")
+    crate::exec::error_chain(e)
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ pub fn build_client(opts: &ClientOptions) -> Result<reqwest::Client, String> {
         b = b.danger_accept_invalid_certs(true);
     }
     b.build()
-        .map_err(|e| format!("cannot build the HTTP client: {}", chain(&e)))
+        .map_err(|e| format!("cannot build the HTTP client: {}", error_chain(&e)))
 }
 
 /// Sends one request and reads the whole response (up to the cap) within `timeout`
@@ -292,7 +292,7 @@ async fn send_once(
 }
 
 fn classify(e: &reqwest::Error, timeout: Duration) -> ExecError {
-    let text = chain(e);
+    let text = error_chain(e);
     // Judge by the causes only: the top-level message holds the URL, and a path
     // such as `/v1/certificates` must not turn a bad status line into a "TLS error".
     let mut causes = String::new();
@@ -326,7 +326,7 @@ fn classify(e: &reqwest::Error, timeout: Duration) -> ExecError {
 }
 
 /// An error and its causes, joined with ": ".
-fn chain(e: &reqwest::Error) -> String {
+pub fn error_chain(e: &reqwest::Error) -> String {
     let mut parts = vec![e.to_string()];
     let mut src = e.source();
     while let Some(s) = src {

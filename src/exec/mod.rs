@@ -4,7 +4,9 @@
 mod client;
 mod exchange;
 
-pub use client::{ClientOptions, ExecError, build_client, install_crypto, rate_limit_wait, send};
+pub use client::{
+    ClientOptions, ExecError, build_client, error_chain, install_crypto, rate_limit_wait, send,
+};
 pub use exchange::{Exchange, RequestRecord, ResponseRecord};
 
 #[cfg(test)]
