@@ -762,8 +762,7 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
             ));
         }
     }
-    let text = xml
-        .to_string()
+    let text = junit::render(&xml)
         .map_err(|e| ExpectedError::Io(format!("cannot render the JUnit report: {e}")))?;
     junit::write_atomic(&s.junit, text.as_bytes())
         .map_err(|e| io("the JUnit report", &s.junit, e))?;

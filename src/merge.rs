@@ -36,15 +36,18 @@ pub fn cmd_merge(args: MergeArgs) -> Result<u8, ExpectedError> {
         ExpectedError::Io(format!("cannot write {what} to {}: {e}", p.display()))
     };
 
-    let junit = merge_junit(&args.dirs)?;
+    let coverage = merge_coverage(&args.dirs)?;
+    let mut junit = merge_junit(&args.dirs)?;
+    if let Some(c) = &coverage {
+        // The merged coverage, not any one shard's.
+        c.add_to_junit(&mut junit);
+    }
     let junit_path = args.out.join("junit.xml");
-    let text = junit
-        .to_string()
+    let text = crate::report::junit::render(&junit)
         .map_err(|e| ExpectedError::Io(format!("cannot render the JUnit report: {e}")))?;
     crate::report::junit::write_atomic(&junit_path, text.as_bytes())
         .map_err(|e| io("the JUnit report", &junit_path, e))?;
 
-    let coverage = merge_coverage(&args.dirs)?;
     let summary_path = args.out.join("summary.json");
     merged
         .write(&summary_path)
@@ -217,7 +220,10 @@ fn merge_junit(dirs: &[PathBuf]) -> Result<Report, ExpectedError> {
                 n.add_properties(
                     ts.properties
                         .iter()
-                        .filter(|p| p.name.as_str() != "shard")
+                        // Each shard's own; the merged coverage is added after.
+                        .filter(|p| {
+                            p.name.as_str() != "shard" && !p.name.as_str().starts_with("coverage.")
+                        })
                         .cloned(),
                 );
                 n

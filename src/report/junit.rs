@@ -1,8 +1,16 @@
 //! The JUnit XML report, written with quick-junit: one `<testsuite>` per
 //! suite, one `<testcase>` per case (`classname` = `<suite>.<file>`), contract
-//! failures as `<failure>`, transport errors as `<error>`. The XML stays
+//! failures as `<failure>`, transport errors as `<error>`, earlier failed
+//! attempts of a flaky case as `<flakyFailure>`/`<flakyError>`. The XML stays
 //! valid whatever the server sent: quick-junit drops characters XML cannot
 //! hold, and long texts are cut.
+//!
+//! The flavour is Jenkins' (xunit-plugin `junit-10.xsd`, the Ant format with
+//! surefire's flaky elements), plus one documented extension: a `file`
+//! attribute on `<testcase>` (GitLab reads it; older revisions of the same XSD
+//! allowed it). [`render`] is the one way reports become text, so nothing
+//! outside that flavour is written; `tests/it/junit_xsd.rs` validates the
+//! output against the XSD itself.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -61,8 +69,9 @@ pub fn build(results: &[CaseResult]) -> Report {
                             } else {
                                 "contract"
                             });
+                            // No `time`: the XSD's rerun type has only
+                            // `message` and `type`; summary.json keeps it.
                             rerun.set_description(cut(e.detail.clone()));
-                            rerun.set_time(e.duration);
                             flaky_runs.push(rerun);
                         }
                     }
@@ -110,10 +119,46 @@ fn relative(p: &Path) -> String {
     rel.display().to_string().replace('\\', "/")
 }
 
+/// Serializes a report in the Jenkins flavour: quick-junit's text without the
+/// `skipped` count on `<testsuites>`, which that XSD does not allow (each
+/// `<testsuite>` keeps its own).
+///
+/// Characters XML 1.0 cannot hold that quick-junit lets through (U+FFFE,
+/// U+FFFF) are dropped too: the markup is ASCII, so this only touches text.
+pub fn render(report: &Report) -> Result<String, String> {
+    let mut xml = report.to_string().map_err(|e| e.to_string())?;
+    xml.retain(is_xml_char);
+    Ok(drop_root_skipped(xml))
+}
+
+/// XML 1.0's `Char` production.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Removes ` skipped="N"` from the first `<testsuites …>` start tag.
+fn drop_root_skipped(mut xml: String) -> String {
+    let Some(start) = xml.find("<testsuites") else {
+        return xml;
+    };
+    let Some(len) = xml[start..].find('>') else {
+        return xml;
+    };
+    let tag = &xml[start..start + len];
+    if let Some(at) = tag.find(" skipped=\"") {
+        let from = start + at;
+        let value_start = from + " skipped=\"".len();
+        if let Some(q) = xml[value_start..].find('"') {
+            xml.replace_range(from..value_start + q + 1, "");
+        }
+    }
+    xml
+}
+
 /// Writes the report to `path` atomically (a temporary file, then rename), so a
 /// reader never sees half a file.
 pub fn write(results: &[CaseResult], path: &Path) -> std::io::Result<()> {
-    let xml = build(results).to_string().map_err(std::io::Error::other)?;
+    let xml = render(&build(results)).map_err(std::io::Error::other)?;
     write_atomic(path, xml.as_bytes())
 }
 
@@ -125,4 +170,59 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_loses_its_skipped_count_and_suites_keep_theirs() {
+        let mut report = Report::new("conform");
+        let mut ts = TestSuite::new("s");
+        ts.add_test_case(TestCase::new("skip me", TestCaseStatus::skipped()));
+        report.add_test_suite(ts);
+        let raw = report.to_string().unwrap();
+        assert!(
+            raw.contains(r#"<testsuites name="conform" tests="1" skipped="1""#),
+            "{raw}"
+        );
+        let xml = render(&report).unwrap();
+        assert!(
+            xml.contains(r#"<testsuites name="conform" tests="1" failures="0" errors="0">"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<testsuite name="s" tests="1" skipped="1""#),
+            "{xml}"
+        );
+        // The text is otherwise untouched.
+        assert_eq!(xml.len(), raw.len() - r#" skipped="1""#.len());
+    }
+
+    #[test]
+    fn characters_xml_cannot_hold_are_dropped_from_every_text() {
+        let mut report = Report::new("conform");
+        let mut ts = TestSuite::new("s");
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status.set_message("a\u{FFFE}b\u{FFFF}c\u{0}d\u{1b}e");
+        status.set_description("x\u{FFFF}y");
+        ts.add_test_case(TestCase::new("n\u{FFFE}ame", status));
+        report.add_test_suite(ts);
+        let xml = render(&report).unwrap();
+        assert!(
+            !xml.contains(['\u{FFFE}', '\u{FFFF}', '\u{0}', '\u{1b}']),
+            "{xml:?}"
+        );
+        assert!(xml.contains(r#"name="name""#), "{xml}");
+        assert!(xml.contains("xy"), "{xml}");
+        assert!(Report::deserialize_from_str(&xml).is_ok());
+    }
+
+    #[test]
+    fn a_report_without_a_root_skipped_is_left_alone() {
+        let xml = "<?xml version=\"1.0\"?>\n<testsuites name=\"x\" tests=\"0\">\n</testsuites>\n";
+        assert_eq!(drop_root_skipped(xml.to_owned()), xml);
+        assert_eq!(drop_root_skipped("no tag".to_owned()), "no tag");
+    }
 }

@@ -45,6 +45,24 @@ fn outcomes(dir: &Path) -> Vec<(String, String)> {
     v
 }
 
+/// (suite, property name, value) of every `coverage.*` property in a JUnit text.
+fn coverage_properties(xml: &str) -> Vec<(String, String, String)> {
+    let report = quick_junit::Report::deserialize_from_str(xml).unwrap();
+    let mut v: Vec<_> = report
+        .test_suites
+        .iter()
+        .flat_map(|ts| {
+            ts.properties
+                .iter()
+                .filter(|p| p.name.as_str().starts_with("coverage."))
+                .map(|p| (ts.name.to_string(), p.name.to_string(), p.value.to_string()))
+        })
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no coverage properties in {xml}");
+    v
+}
+
 #[test]
 fn three_shards_merged_equal_the_unsharded_run_and_a_bad_set_fails() {
     let tmp = tempfile::tempdir().unwrap();
@@ -101,6 +119,13 @@ fn three_shards_merged_equal_the_unsharded_run_and_a_bad_set_fails() {
     let report = quick_junit::Report::deserialize_from_str(&xml).unwrap();
     let cases: usize = report.test_suites.iter().map(|s| s.test_cases.len()).sum();
     assert_eq!(cases, outcomes(&whole).len());
+    // The merged JUnit carries the merged coverage, not the first shard's.
+    let whole_xml = std::fs::read_to_string(whole.join("junit.xml")).unwrap();
+    assert_eq!(
+        coverage_properties(&xml),
+        coverage_properties(&whole_xml),
+        "{xml}"
+    );
     let cov: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(merged.join("coverage.json")).unwrap())
             .unwrap();

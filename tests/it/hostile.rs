@@ -530,9 +530,7 @@ impl Ran {
         assert_eq!(Totals::of(&self.results).exit_code(), want_exit);
         assert_eq!(want_exit, if outcome == Outcome::Errored { 3 } else { 4 });
 
-        let xml = junit::build(&self.results)
-            .to_string()
-            .expect("JUnit serialises");
+        let xml = junit::render(&junit::build(&self.results)).expect("JUnit serialises");
         assert_junit(&xml, &outcome, fragment);
         assert_other_reports(&self.results);
         r
@@ -1047,7 +1045,7 @@ async fn a_300_kb_header_value_keeps_the_junit_bounded() {
     let ran = run_row(&server.url(), Layout::Same).await;
     ran.assert_row(Outcome::Failed, "header `Content-Type` equals");
     // JUnit texts are cut at 64 KB each (message and description).
-    let xml = junit::build(&ran.results).to_string().unwrap();
+    let xml = junit::render(&junit::build(&ran.results)).unwrap();
     assert!(xml.len() < 200 * 1024, "{} bytes of XML", xml.len());
     assert!(xml.contains("(cut at 65536 bytes)"));
 }

@@ -30,7 +30,7 @@ fn repo() -> &'static Path {
 }
 
 /// The operations the shipped suites declare.
-fn catalog() -> Catalog {
+pub(crate) fn catalog() -> Catalog {
     coverage::load_dir(&repo().join("cases")).expect("the shipped operations.yaml files load")
 }
 
@@ -118,7 +118,7 @@ fn user(first_name: &str, status: &str) -> serde_json::Value {
 
 /// A fixed run: passes, a contract failure with a diff, a transport error, a
 /// skip, both suites, and statuses documented, known-elsewhere and unlisted.
-fn fixed_results() -> Vec<CaseResult> {
+pub(crate) fn fixed_results() -> Vec<CaseResult> {
     let ok = || CheckResult::pass("status");
     let diff =
         conform::check::body::json_diff(&json!({"firstName": "Joe"}), &json!({"firstName": "Bob"}));

@@ -98,7 +98,7 @@ async fn junit_report() {
     let s = server().await;
     let suite = TempSuite::new(&s.uri(), CASES);
     let results = run_suite(&suite).await.unwrap();
-    let xml = conform::report::junit::build(&results).to_string().unwrap();
+    let xml = conform::report::junit::render(&conform::report::junit::build(&results)).unwrap();
     // The raw control bytes the server sent must not reach the XML.
     assert!(!xml.contains('\u{1b}') && !xml.contains('\u{0}'));
     settings(suite.dir.path()).bind(|| insta::assert_snapshot!("junit_report", xml));
