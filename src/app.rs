@@ -347,8 +347,13 @@ pub async fn prepare(
 }
 
 /// Runs every case of the prepared suites, `jobs` at a time; `on_done` sees each result as it finishes.
+///
+/// The cases are moved out of `prepared` (its suites keep their settings and
+/// schemas, with no cases left) and each case's plan is dropped as soon as it
+/// has run, so a large run holds plans for the cases still to come and results
+/// for the ones done, not both for every case.
 pub async fn execute(
-    prepared: &Prepared,
+    prepared: &mut Prepared,
     ctx: RunContext,
     jobs: usize,
     mut on_done: impl FnMut(&CaseResult),
@@ -358,14 +363,17 @@ pub async fn execute(
     let sem = Arc::new(Semaphore::new(jobs.max(1)));
     let ctx = Arc::new(ctx);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let work: Vec<(Arc<PlannedSuite>, Arc<Target>, usize)> = prepared
-        .suites
-        .iter()
-        .flat_map(|(s, t)| (0..s.cases.len()).map(move |i| (s.clone(), t.clone(), i)))
-        .collect();
+    let mut work: Vec<(Arc<PlannedSuite>, Arc<Target>, PlannedCase)> = Vec::new();
+    for (s, t) in &mut prepared.suites {
+        let cases = match Arc::get_mut(s) {
+            Some(suite) => std::mem::take(&mut suite.cases),
+            None => s.cases.clone(),
+        };
+        work.extend(cases.into_iter().map(|c| (s.clone(), t.clone(), c)));
+    }
     let total = work.len();
     let feeder = tokio::spawn(async move {
-        for (suite, target, i) in work {
+        for (suite, target, case) in work {
             let permit = sem
                 .clone()
                 .acquire_owned()
@@ -374,12 +382,12 @@ pub async fn execute(
             let (ctx, tx) = (ctx.clone(), tx.clone());
             tokio::spawn(async move {
                 let _permit = permit;
-                let case: &PlannedCase = &suite.cases[i];
                 let r = if ctx.interrupt.is_set() {
-                    crate::runner::not_started(case, &target)
+                    crate::runner::not_started(&case, &target)
                 } else {
-                    run_case_with_retries(case, &suite, &target, &ctx).await
+                    run_case_with_retries(&case, &suite, &target, &ctx).await
                 };
+                drop(case);
                 let _ = tx.send(r);
             });
         }
@@ -390,12 +398,16 @@ pub async fn execute(
             Some(r) => {
                 on_done(&r);
                 results.push(r);
+                if results.len() % crate::mem::TRIM_EVERY == 0 {
+                    crate::mem::release_free_memory();
+                }
             }
             None => panic!("a case task ended without a result (it panicked)"),
         }
     }
     feeder.await.expect("the feeder does not panic");
-    results.sort_by(|a, b| a.id.cmp(&b.id));
+    // Ids are unique, so an unstable sort gives the same order without a buffer.
+    results.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     results
 }
 
@@ -422,9 +434,9 @@ pub async fn run(
     on_done: impl FnMut(&CaseResult),
 ) -> Result<Vec<CaseResult>, ExpectedError> {
     let suites = select(load_and_plan(cases_dir)?, sel)?;
-    let prepared = prepare(suites, opts, env).await?;
+    let mut prepared = prepare(suites, opts, env).await?;
     let ctx = context(opts)?;
-    Ok(execute(&prepared, ctx, opts.jobs, on_done).await)
+    Ok(execute(&mut prepared, ctx, opts.jobs, on_done).await)
 }
 
 /// Every suite's targets with names, as the environment may move them.
@@ -711,7 +723,7 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     }
     let rt = runtime_with(opts.jobs)?;
     let results = rt.block_on(async {
-        let prepared = prepare(suites, &opts, &env).await?;
+        let mut prepared = prepare(suites, &opts, &env).await?;
         for (s, t) in &prepared.suites {
             if t.read_only && opts.allow_writes {
                 eprintln!(
@@ -738,7 +750,7 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         let listener = interrupt.listen();
         let total: usize = prepared.suites.iter().map(|(s, _)| s.cases.len()).sum();
         let progress = human::Progress::new(total, style);
-        let results = execute(&prepared, ctx, opts.jobs, |r| progress.case_done(r)).await;
+        let results = execute(&mut prepared, ctx, opts.jobs, |r| progress.case_done(r)).await;
         progress.finish();
         listener.abort();
         Ok::<_, ExpectedError>((results, interrupt.is_set()))
@@ -748,24 +760,29 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         ExpectedError::Io(format!("cannot write {what} to {}: {e}", p.display()))
     };
     let coverage = crate::coverage::compute(&results, &catalog);
-    let mut xml = junit::build(&results);
-    coverage.add_to_junit(&mut xml);
-    if let Some(info) = &shard {
-        for ts in &mut xml.test_suites {
-            ts.add_property(quick_junit::Property::new(
-                "shard",
-                format!("{}/{}", info.index, info.total),
-            ));
-            ts.add_property(quick_junit::Property::new(
-                "selection",
-                info.selection.as_str(),
-            ));
+    // Each report is built, written and dropped before the next, so a large
+    // run holds the results plus one report at a time.
+    {
+        let mut xml = junit::build(&results);
+        coverage.add_to_junit(&mut xml);
+        if let Some(info) = &shard {
+            for ts in &mut xml.test_suites {
+                ts.add_property(quick_junit::Property::new(
+                    "shard",
+                    format!("{}/{}", info.index, info.total),
+                ));
+                ts.add_property(quick_junit::Property::new(
+                    "selection",
+                    info.selection.as_str(),
+                ));
+            }
         }
+        let text = junit::render(&xml)
+            .map_err(|e| ExpectedError::Io(format!("cannot render the JUnit report: {e}")))?;
+        junit::write_atomic(&s.junit, text.as_bytes())
+            .map_err(|e| io("the JUnit report", &s.junit, e))?;
     }
-    let text = junit::render(&xml)
-        .map_err(|e| ExpectedError::Io(format!("cannot render the JUnit report: {e}")))?;
-    junit::write_atomic(&s.junit, text.as_bytes())
-        .map_err(|e| io("the JUnit report", &s.junit, e))?;
+    crate::mem::release_free_memory();
     let meta = crate::report::summary::RunMeta::new(
         s.target.clone(),
         s.base_url.clone(),

@@ -27,6 +27,7 @@ pub mod editor;
 pub mod error;
 pub mod exec;
 pub mod interrupt;
+pub mod mem;
 pub mod merge;
 pub mod mock;
 pub mod negative;

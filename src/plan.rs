@@ -358,6 +358,8 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
             schemas: &schemas,
         };
         let mut seen = BTreeSet::new();
+        // Exact growth, one file at a time: no doubling slack over every plan.
+        cases.reserve_exact(file.def.cases.len());
         for c in &file.def.cases {
             if !seen.insert(c.name.value.clone()) {
                 fctx.err(
@@ -375,6 +377,7 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
             }
         }
     }
+    cases.shrink_to_fit();
 
     PlannedSuite {
         name,
@@ -489,7 +492,8 @@ impl Ctx<'_> {
                 format!("case `{}` has no steps", c.name.value),
             );
         }
-        let mut steps = Vec::new();
+        // Exact capacities: a plan is held for every case of a run.
+        let mut steps = Vec::with_capacity(c.steps.len());
         for s in &c.steps {
             // A step with a problem still declares its captures, so later steps
             // are not blamed for "undefined" variables it would have set.
@@ -499,7 +503,7 @@ impl Ctx<'_> {
             }
             known.extend(declared);
         }
-        let mut cleanup = Vec::new();
+        let mut cleanup = Vec::with_capacity(c.cleanup.len());
         for s in &c.cleanup {
             // A step with a problem still declares its captures, so later steps
             // are not blamed for "undefined" variables it would have set.
@@ -828,6 +832,7 @@ impl Ctx<'_> {
                     .push(Diagnostic::at(self.source, pos(sc), msg).with_help_opt(help));
             }
         }
+        checks.shrink_to_fit();
         checks
     }
 }

@@ -70,7 +70,7 @@ pub struct StepResult {
     pub status: Option<u16>,
     /// The first 2 KB of the response body, kept for failed steps only.
     pub body_preview: Option<String>,
-    /// Every check's result.
+    /// The checks that failed (passed ones are not kept: no report shows them).
     pub checks: Vec<CheckResult>,
     /// How it ended.
     pub outcome: StepOutcome,

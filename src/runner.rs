@@ -106,7 +106,8 @@ pub async fn run_case(
         target: target.name.clone(),
         base_url: target.base_url.to_string(),
         outcome: Outcome::Passed,
-        steps: Vec::new(),
+        // Exact: a result is held for every case until the reports are written.
+        steps: Vec::with_capacity(case.steps.len() + case.cleanup.len()),
         duration: Duration::ZERO,
         attempts: 1,
         earlier: Vec::new(),
@@ -432,8 +433,14 @@ async fn run_step(
         ));
     }
     r.shape = ex.response.json().ok().map(crate::shape::interned);
-    r.checks
-        .extend(step.checks.iter().map(|c| c.evaluate(&ex, vars, schemas)));
+    // Only failures are kept: every report reads those alone, and a result is
+    // held for every case of the run.
+    r.checks.extend(
+        step.checks
+            .iter()
+            .map(|c| c.evaluate(&ex, vars, schemas))
+            .filter(|c| !c.passed()),
+    );
     for cap in &step.captures {
         match capture(&cap.source, &ex) {
             Ok(v) => {

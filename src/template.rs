@@ -122,6 +122,7 @@ impl Template {
         if !rest.is_empty() {
             parts.push(Part::Lit(rest.to_owned()));
         }
+        parts.shrink_to_fit();
         Ok(Template { parts })
     }
 

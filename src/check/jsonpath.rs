@@ -26,8 +26,34 @@ pub struct JsonPathCheck {
 
 #[derive(Debug, Clone)]
 enum PathSpec {
-    Fixed(JsonPath),
+    /// Shared between every check with the same text (see [`parse_shared`]).
+    Fixed(std::sync::Arc<JsonPath>),
     Templated(Template),
+}
+
+/// Parses a fixed JSONPath once per text and thread: a generated suite repeats
+/// the same few paths in thousands of cases, and each parsed path is a tree.
+fn parse_shared(text: &str) -> Result<std::sync::Arc<JsonPath>, String> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    /// Distinct paths remembered; past this the cache starts over.
+    const MAX: usize = 4096;
+    thread_local! {
+        static PATHS: RefCell<HashMap<String, Arc<JsonPath>>> = RefCell::new(HashMap::new());
+    }
+    PATHS.with(|cache| {
+        if let Some(p) = cache.borrow().get(text) {
+            return Ok(p.clone());
+        }
+        let p = Arc::new(JsonPath::parse(text).map_err(|e| e.to_string())?);
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= MAX {
+            cache.clear();
+        }
+        cache.insert(text.to_owned(), p.clone());
+        Ok(p)
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -134,7 +160,7 @@ impl JsonPathCheck {
         let template = Template::parse(&text).map_err(|e| PlanError::new(pos, e.message))?;
         let path = if template.is_literal() {
             PathSpec::Fixed(
-                JsonPath::parse(&text)
+                parse_shared(&text)
                     .map_err(|e| PlanError::new(pos, format!("invalid JSONPath `{text}`: {e}")))?,
             )
         } else {
@@ -261,7 +287,7 @@ impl JsonPathCheck {
         };
         let rendered;
         let path = match &self.path {
-            PathSpec::Fixed(p) => p,
+            PathSpec::Fixed(p) => &**p,
             PathSpec::Templated(t) => {
                 let parsed = t.render(vars).and_then(|s| {
                     JsonPath::parse(&s).map_err(|e| format!("invalid JSONPath `{s}`: {e}"))

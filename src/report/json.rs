@@ -15,6 +15,15 @@ pub fn pretty<T: Serialize>(value: &T) -> String {
     out
 }
 
+/// `value` as pretty JSON whose nested lines are indented for `depth`, without
+/// a final newline: one element of a larger document written piece by piece.
+pub fn pretty_at<T: Serialize + ?Sized>(value: &T, depth: usize) -> String {
+    let v = serde_json::to_value(value).expect("report types serialize to JSON: plain data");
+    let mut out = String::new();
+    write(&v, depth, &mut out);
+    out
+}
+
 fn scalar(v: &Value) -> bool {
     !matches!(v, Value::Array(_) | Value::Object(_))
 }

@@ -452,14 +452,65 @@ impl Summary {
 
     /// Pretty JSON, as written to `reports/summary.json`.
     pub fn to_json(&self) -> String {
-        super::json::pretty(self)
+        let mut out = Vec::new();
+        self.write_to(&mut out).expect("writing to memory");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
+    /// Writes [`to_json`](Self::to_json)'s text to `w` one case at a time, so a
+    /// large run never holds the whole document (or a JSON tree of it) in memory.
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        #[derive(Serialize)]
+        struct Head<'a> {
+            schema_version: u32,
+            run: &'a RunMeta,
+            totals: &'a SummaryTotals,
+            suites: &'a [SuiteRecord],
+        }
+        let head = serde_json::to_value(Head {
+            schema_version: self.schema_version,
+            run: &self.run,
+            totals: &self.totals,
+            suites: &self.suites,
+        })
+        .map_err(std::io::Error::other)?;
+        let serde_json::Value::Object(head) = head else {
+            unreachable!("a struct serializes to an object")
+        };
+        w.write_all(b"{\n")?;
+        for (k, v) in &head {
+            let key = serde_json::to_string(k).map_err(std::io::Error::other)?;
+            writeln!(w, "  {key}: {},", super::json::pretty_at(v, 1))?;
+        }
+        if self.cases.is_empty() {
+            return w.write_all(b"  \"cases\": []\n}\n");
+        }
+        w.write_all(b"  \"cases\": [\n")?;
+        for (i, c) in self.cases.iter().enumerate() {
+            let sep = if i + 1 < self.cases.len() {
+                ",\n"
+            } else {
+                "\n"
+            };
+            write!(w, "    {}{sep}", super::json::pretty_at(c, 2))?;
+        }
+        w.write_all(b"  ]\n}\n")
     }
 
     /// Parses a summary, refusing another `schema_version`.
     pub fn from_json(text: &str) -> Result<Summary, String> {
-        let v: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-        match v.get("schema_version").and_then(serde_json::Value::as_u64) {
+        // The version first, without building the document: a large summary is
+        // read straight into its records, never as a JSON tree.
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: Option<serde_json::Value>,
+        }
+        let v: Version = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        match v
+            .schema_version
+            .as_ref()
+            .and_then(serde_json::Value::as_u64)
+        {
             Some(n) if n == u64::from(SCHEMA_VERSION) => {}
             Some(n) => {
                 return Err(format!(
@@ -468,12 +519,12 @@ impl Summary {
             }
             None => return Err("no schema_version: not a conform summary".into()),
         }
-        serde_json::from_value(v).map_err(|e| format!("not a conform summary: {e}"))
+        serde_json::from_str(text).map_err(|e| format!("not a conform summary: {e}"))
     }
 
-    /// Writes [`to_json`](Self::to_json) to `path` atomically.
+    /// Writes [`to_json`](Self::to_json)'s text to `path` atomically, streamed.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        super::junit::write_atomic(path, self.to_json().as_bytes())
+        super::junit::write_atomic_with(path, |w| self.write_to(w))
     }
 }
 
@@ -634,6 +685,21 @@ mod tests {
                 .to_string()
                 .starts_with("cannot read")
         );
+    }
+
+    #[test]
+    fn the_streamed_file_is_the_pretty_document() {
+        for results in [
+            vec![],
+            vec![result("a", Outcome::Passed), result("b", Outcome::Failed)],
+        ] {
+            let s = Summary::build(&results, meta(), None);
+            assert_eq!(s.to_json(), crate::report::json::pretty(&s));
+            let tmp = tempfile::tempdir().unwrap();
+            let p = tmp.path().join("summary.json");
+            s.write(&p).unwrap();
+            assert_eq!(std::fs::read_to_string(&p).unwrap(), s.to_json());
+        }
     }
 
     #[test]

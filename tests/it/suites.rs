@@ -257,8 +257,14 @@ async fn generated_negative_cases_pass_on_the_mock_and_catch_validation_faults()
                 jobs: 2,
                 ..RunOptions::default()
             };
-            let prepared = app::prepare(suites, &opts, &|_| None).await.unwrap();
-            app::execute(&prepared, app::context(&opts).unwrap(), opts.jobs, |_| {}).await
+            let mut prepared = app::prepare(suites, &opts, &|_| None).await.unwrap();
+            app::execute(
+                &mut prepared,
+                app::context(&opts).unwrap(),
+                opts.jobs,
+                |_| {},
+            )
+            .await
         }
     };
     let clean = run(vec![]).await;
