@@ -2,86 +2,296 @@
 //! `serde_json::to_string_pretty`, but arrays of scalars stay on one line
 //! (`"seen": [200, 404]`, `"$.status": ["=ACTIVATED", "string"]`), so a
 //! response shape or a status list reads at a glance and diffs line by line.
+//!
+//! Written by a serde_json [`Formatter`] straight to the output, with no JSON
+//! tree in between: a summary of 10,000 cases streams to disk. An array's
+//! layout is chosen by its first element (a scalar: one line; an array or
+//! object: one element per line); the report types never mix the two in one
+//! array.
+
+use std::io::{self, Write};
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::ser::{CharEscape, Formatter};
 
 /// `value` as pretty JSON with a final newline.
-pub fn pretty<T: Serialize>(value: &T) -> String {
-    let v = serde_json::to_value(value).expect("report types serialize to JSON: plain data");
-    let mut out = String::new();
-    write(&v, 0, &mut out);
-    out.push('\n');
-    out
+pub fn pretty<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut out = Vec::new();
+    write_pretty(&mut out, value).expect("report types serialize to JSON: plain data");
+    out.push(b'\n');
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
-/// `value` as pretty JSON whose nested lines are indented for `depth`, without
-/// a final newline: one element of a larger document written piece by piece.
-pub fn pretty_at<T: Serialize + ?Sized>(value: &T, depth: usize) -> String {
-    let v = serde_json::to_value(value).expect("report types serialize to JSON: plain data");
-    let mut out = String::new();
-    write(&v, depth, &mut out);
-    out
+/// Writes `value` as pretty JSON (no final newline) to `w`.
+pub fn write_pretty<W: Write, T: Serialize + ?Sized>(w: W, value: &T) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(w, ScalarArraysInline::default());
+    value.serialize(&mut ser).map_err(io::Error::other)
 }
 
-fn scalar(v: &Value) -> bool {
-    !matches!(v, Value::Array(_) | Value::Object(_))
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// No element seen yet.
+    Undecided,
+    /// Scalars: `[a, b]`.
+    Inline,
+    /// Containers: one per line.
+    Block,
 }
 
-fn write(v: &Value, depth: usize, out: &mut String) {
-    let pad = |d: usize| "  ".repeat(d);
-    match v {
-        Value::Array(items) if items.is_empty() => out.push_str("[]"),
-        Value::Array(items) if items.iter().all(scalar) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(&item.to_string());
-            }
-            out.push(']');
+/// The separator owed before an array element, written once the element's
+/// first token shows whether the array is inline or block.
+#[derive(Debug, Clone, Copy)]
+enum Owed {
+    Nothing,
+    First,
+    Next,
+}
+
+/// Pretty-printing with arrays of scalars kept on one line.
+#[derive(Debug)]
+struct ScalarArraysInline {
+    depth: usize,
+    /// One entry per open array or object: (layout, has a value). Objects are Block.
+    open: Vec<(Layout, bool)>,
+    owed: Owed,
+}
+
+impl Default for ScalarArraysInline {
+    fn default() -> Self {
+        Self {
+            depth: 0,
+            open: Vec::new(),
+            owed: Owed::Nothing,
         }
-        Value::Array(items) => {
-            out.push_str("[\n");
-            for (i, item) in items.iter().enumerate() {
-                out.push_str(&pad(depth + 1));
-                write(item, depth + 1, out);
-                out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
-            }
-            out.push_str(&pad(depth));
-            out.push(']');
+    }
+}
+
+impl ScalarArraysInline {
+    fn indent<W: ?Sized + Write>(w: &mut W, depth: usize) -> io::Result<()> {
+        for _ in 0..depth {
+            w.write_all(b"  ")?;
         }
-        Value::Object(map) if map.is_empty() => out.push_str("{}"),
-        Value::Object(map) => {
-            out.push_str("{\n");
-            for (i, (k, item)) in map.iter().enumerate() {
-                out.push_str(&pad(depth + 1));
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push_str(": ");
-                write(item, depth + 1, out);
-                out.push_str(if i + 1 < map.len() { ",\n" } else { "\n" });
-            }
-            out.push_str(&pad(depth));
-            out.push('}');
+        Ok(())
+    }
+
+    /// Pays the separator owed before an array element whose first token is a
+    /// scalar (`scalar`) or a container.
+    fn pay<W: ?Sized + Write>(&mut self, w: &mut W, scalar: bool) -> io::Result<()> {
+        let owed = std::mem::replace(&mut self.owed, Owed::Nothing);
+        if matches!(owed, Owed::Nothing) {
+            return Ok(());
         }
-        scalar => out.push_str(&scalar.to_string()),
+        let top = self.open.last_mut().expect("an element is inside an array");
+        if top.0 == Layout::Undecided {
+            top.0 = if scalar {
+                Layout::Inline
+            } else {
+                Layout::Block
+            };
+        }
+        match (top.0, owed) {
+            (Layout::Inline, Owed::First) => Ok(()),
+            (Layout::Inline, _) => w.write_all(b", "),
+            (_, Owed::First) => {
+                w.write_all(b"\n")?;
+                Self::indent(w, self.depth)
+            }
+            _ => {
+                w.write_all(b",\n")?;
+                Self::indent(w, self.depth)
+            }
+        }
+    }
+}
+
+macro_rules! scalar_writes {
+    ($($name:ident($t:ty)),* $(,)?) => {
+        $(
+            fn $name<W: ?Sized + Write>(&mut self, w: &mut W, value: $t) -> io::Result<()> {
+                self.pay(w, true)?;
+                serde_json::ser::CompactFormatter.$name(w, value)
+            }
+        )*
+    };
+}
+
+impl Formatter for ScalarArraysInline {
+    fn write_null<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pay(w, true)?;
+        w.write_all(b"null")
+    }
+
+    scalar_writes!(
+        write_bool(bool),
+        write_i8(i8),
+        write_i16(i16),
+        write_i32(i32),
+        write_i64(i64),
+        write_i128(i128),
+        write_u8(u8),
+        write_u16(u16),
+        write_u32(u32),
+        write_u64(u64),
+        write_u128(u128),
+        write_f32(f32),
+        write_f64(f64),
+        write_number_str(&str),
+        write_byte_array(&[u8]),
+        write_raw_fragment(&str),
+    );
+
+    fn begin_string<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pay(w, true)?;
+        w.write_all(b"\"")
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        escape: CharEscape,
+    ) -> io::Result<()> {
+        serde_json::ser::CompactFormatter.write_char_escape(w, escape)
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pay(w, false)?;
+        self.depth += 1;
+        self.open.push((Layout::Undecided, false));
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        let (layout, has_value) = self.open.pop().expect("balanced arrays");
+        if has_value && layout == Layout::Block {
+            w.write_all(b"\n")?;
+            Self::indent(w, self.depth)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, _w: &mut W, first: bool) -> io::Result<()> {
+        self.owed = if first { Owed::First } else { Owed::Next };
+        Ok(())
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        if let Some(top) = self.open.last_mut() {
+            top.1 = true;
+        }
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pay(w, false)?;
+        self.depth += 1;
+        self.open.push((Layout::Block, false));
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        let (_, has_value) = self.open.pop().expect("balanced objects");
+        if has_value {
+            w.write_all(b"\n")?;
+            Self::indent(w, self.depth)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        Self::indent(w, self.depth)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        if let Some(top) = self.open.last_mut() {
+            top.1 = true;
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    /// The layout rule spelled out over a JSON tree: the reference the
+    /// streaming formatter must match byte for byte.
+    fn reference(v: &Value, depth: usize, out: &mut String) {
+        let pad = |d: usize| "  ".repeat(d);
+        let scalar = |v: &Value| !matches!(v, Value::Array(_) | Value::Object(_));
+        match v {
+            Value::Array(items) if items.is_empty() => out.push_str("[]"),
+            Value::Array(items) if items.iter().all(scalar) => {
+                let parts: Vec<String> = items.iter().map(Value::to_string).collect();
+                out.push_str(&format!("[{}]", parts.join(", ")));
+            }
+            Value::Array(items) => {
+                out.push_str("[\n");
+                for (i, item) in items.iter().enumerate() {
+                    out.push_str(&pad(depth + 1));
+                    reference(item, depth + 1, out);
+                    out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+                }
+                out.push_str(&pad(depth));
+                out.push(']');
+            }
+            Value::Object(map) if map.is_empty() => out.push_str("{}"),
+            Value::Object(map) => {
+                out.push_str("{\n");
+                for (i, (k, item)) in map.iter().enumerate() {
+                    out.push_str(&pad(depth + 1));
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push_str(": ");
+                    reference(item, depth + 1, out);
+                    out.push_str(if i + 1 < map.len() { ",\n" } else { "\n" });
+                }
+                out.push_str(&pad(depth));
+                out.push('}');
+            }
+            scalar => out.push_str(&scalar.to_string()),
+        }
+    }
+
+    fn check(v: &Value) {
+        let mut want = String::new();
+        reference(v, 0, &mut want);
+        want.push('\n');
+        assert_eq!(pretty(v), want);
+        assert_eq!(&serde_json::from_str::<Value>(&pretty(v)).unwrap(), v);
+    }
 
     #[test]
     fn keeps_scalar_arrays_on_one_line_and_parses_back() {
         let v = json!({"a": [1, 2], "b": [{"c": []}, {}], "d": {"e": "x\"y"}, "f": [[1]]});
-        let text = pretty(&v);
         assert_eq!(
-            text,
+            pretty(&v),
             "{\n  \"a\": [1, 2],\n  \"b\": [\n    {\n      \"c\": []\n    },\n    {}\n  ],\n  \"d\": {\n    \"e\": \"x\\\"y\"\n  },\n  \"f\": [\n    [1]\n  ]\n}\n"
         );
-        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
+        check(&v);
+    }
+
+    #[test]
+    fn matches_the_tree_rule_on_every_kind_of_value() {
+        for v in [
+            json!(null),
+            json!(1.5),
+            json!("s\n\u{1}"),
+            json!([]),
+            json!({}),
+            json!([null, true, -3, 2.25, "x"]),
+            json!([[], [[]], [{}], [{"a": [1]}]]),
+            json!({"k": {"j": {"i": [{"h": ["=A", "string"]}]}}, "e": [], "o": {}}),
+            json!([{"a": 1}, {"b": [true, false]}, {"c": {"d": null}}]),
+            json!({"big": 18446744073709551615u64, "neg": i64::MIN, "f": 1e300}),
+        ] {
+            check(&v);
+        }
     }
 }

@@ -457,44 +457,11 @@ impl Summary {
         String::from_utf8(out).expect("JSON is UTF-8")
     }
 
-    /// Writes [`to_json`](Self::to_json)'s text to `w` one case at a time, so a
+    /// Writes [`to_json`](Self::to_json)'s text to `w` as it is serialized, so a
     /// large run never holds the whole document (or a JSON tree of it) in memory.
     pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        #[derive(Serialize)]
-        struct Head<'a> {
-            schema_version: u32,
-            run: &'a RunMeta,
-            totals: &'a SummaryTotals,
-            suites: &'a [SuiteRecord],
-        }
-        let head = serde_json::to_value(Head {
-            schema_version: self.schema_version,
-            run: &self.run,
-            totals: &self.totals,
-            suites: &self.suites,
-        })
-        .map_err(std::io::Error::other)?;
-        let serde_json::Value::Object(head) = head else {
-            unreachable!("a struct serializes to an object")
-        };
-        w.write_all(b"{\n")?;
-        for (k, v) in &head {
-            let key = serde_json::to_string(k).map_err(std::io::Error::other)?;
-            writeln!(w, "  {key}: {},", super::json::pretty_at(v, 1))?;
-        }
-        if self.cases.is_empty() {
-            return w.write_all(b"  \"cases\": []\n}\n");
-        }
-        w.write_all(b"  \"cases\": [\n")?;
-        for (i, c) in self.cases.iter().enumerate() {
-            let sep = if i + 1 < self.cases.len() {
-                ",\n"
-            } else {
-                "\n"
-            };
-            write!(w, "    {}{sep}", super::json::pretty_at(c, 2))?;
-        }
-        w.write_all(b"  ]\n}\n")
+        super::json::write_pretty(&mut *w, self)?;
+        w.write_all(b"\n")
     }
 
     /// Parses a summary, refusing another `schema_version`.
