@@ -203,7 +203,44 @@ fn clean_message(raw: &str) -> String {
         .filter(|i| first[*i..].contains("column"))
         .map_or(first, |i| &first[..i]);
     let cut = cut.strip_prefix("error: ").unwrap_or(cut);
-    cut.to_owned()
+    budget_message(cut).unwrap_or_else(|| cut.to_owned())
+}
+
+/// serde-saphyr's safety limits speak Rust (`budget breached: Depth { depth: 65 }`);
+/// this says which limit the file hit and what to do about it.
+fn budget_message(raw: &str) -> Option<String> {
+    let rest = raw.strip_prefix("budget breached: ")?;
+    let (kind, fields) = rest.split_once(' ').unwrap_or((rest, ""));
+    // The first number in `{ field: N, … }`.
+    let n = fields
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|t| !t.is_empty())
+        .unwrap_or("?");
+    let text = match kind {
+        "Depth" => format!(
+            "the YAML nests {n} levels deep, past the limit of {} levels; flatten the body or split it",
+            n.parse::<usize>().map_or(64, |d| d.saturating_sub(1))
+        ),
+        "Nodes" => format!(
+            "the file has more than {n} YAML nodes, past the per-file limit (about 15,000 generated cases); split it into several case files"
+        ),
+        "Events" => format!(
+            "the file produced {n} YAML parser events, past the per-file limit; split it into several case files"
+        ),
+        "Aliases" | "AliasAnchorRatio" | "RecordedAnchorEvents" | "RecordedAnchorBytes" => format!(
+            "the file replays aliases (`*name`) too often ({n} uses), past the limit that stops alias bombs; write the values out or use fewer aliases"
+        ),
+        "Anchors" => format!("the file defines {n} anchors (`&name`), past the per-file limit"),
+        "MergeKeys" => format!("the file uses {n} merge keys (`<<`), past the per-file limit"),
+        "ScalarBytes" | "InputBytes" => format!(
+            "the file holds {n} bytes of text, past the per-file limit; split it into several case files"
+        ),
+        "Documents" => format!(
+            "the file holds {n} YAML documents (`---`), past the limit; a case file is one document"
+        ),
+        _ => format!("the YAML breaks a safety limit of the parser ({rest})"),
+    };
+    Some(text)
 }
 
 /// "unknown field `x`, expected one of `a`, `b`" → "did you mean `a`?" when close.
@@ -225,6 +262,24 @@ fn unknown_field_help(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn budget_breaches_are_said_in_words() {
+        let depth = clean_message("budget breached: Depth { depth: 65 } at line 4 column 108");
+        assert_eq!(
+            depth,
+            "the YAML nests 65 levels deep, past the limit of 64 levels; flatten the body or split it"
+        );
+        assert!(
+            clean_message("budget breached: Nodes { nodes: 250001 }").contains("250001 YAML nodes")
+        );
+        assert!(
+            clean_message("budget breached: AliasAnchorRatio { aliases: 500, anchors: 2 }")
+                .contains("aliases (`*name`) too often (500 uses)")
+        );
+        assert!(clean_message("budget breached: SequenceUnbalanced").contains("safety limit"));
+        assert_eq!(clean_message("unknown field `x`"), "unknown field `x`");
+    }
 
     #[test]
     fn unknown_key_names_the_place_and_suggests() {
