@@ -7,7 +7,7 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn conform(args: &[&str]) -> Output {
+pub(crate) fn conform(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_conform"))
         .args(args)
         .current_dir(repo())
@@ -19,7 +19,7 @@ fn conform(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-fn run_into(dir: &Path, extra: &[&str]) -> Output {
+pub(crate) fn run_into(dir: &Path, extra: &[&str]) -> Output {
     let reports = dir.to_str().unwrap();
     let junit = dir.join("junit.xml");
     let mut args = vec![

@@ -38,18 +38,6 @@ fn validate(files: &[PathBuf]) -> Output {
         .expect("bash runs")
 }
 
-fn conform(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_conform"))
-        .args(args)
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
-        .env_remove("CONFORM_SHARD")
-        .env_remove("CI_NODE_INDEX")
-        .env_remove("BUILDKITE_PARALLEL_JOB")
-        .output()
-        .expect("the binary runs")
-}
-
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -60,18 +48,9 @@ fn text(o: &Output) -> String {
 
 /// `conform run` into `dir` with `extra` flags; asserts the exit code.
 fn run_into(dir: &Path, extra: &[&str], code: i32) -> PathBuf {
-    let junit = dir.join("junit.xml");
-    let mut args = vec![
-        "run",
-        "--reports",
-        dir.to_str().unwrap(),
-        "--junit",
-        junit.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let o = conform(&args);
+    let o = crate::ci::run_into(dir, extra);
     assert_eq!(o.status.code(), Some(code), "{}", text(&o));
-    junit
+    dir.join("junit.xml")
 }
 
 /// The fixed run of `reports.rs`, plus a flaky case whose earlier attempt was a
@@ -163,7 +142,7 @@ fn every_junit_report_conform_writes_is_valid_against_the_jenkins_xsd() {
     let mut args = vec!["merge"];
     args.extend(shards.iter().map(|d| d.to_str().unwrap()));
     args.extend(["--out", merged.to_str().unwrap()]);
-    let o = conform(&args);
+    let o = crate::ci::conform(&args);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     files.extend(shards.iter().map(|d| d.join("junit.xml")));
     files.push(merged.join("junit.xml"));
