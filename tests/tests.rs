@@ -1,6 +1,7 @@
 //! conform's own integration tests. One test binary; each module is one area.
 //!
-//! - `common`: helpers to write a throw-away suite and run the library pipeline.
+//! - `common`: helpers to write a throw-away suite and run the library pipeline, and the
+//!   HTTPS stand-in (rcgen certificate, tokio-rustls) that `tls` and `hostile` share.
 //! - `checks`: wiremock plays a server breaking one contract rule at a time;
 //!   the harness must fail with the right kind, naming the case, step and difference.
 //! - `cli`: the binary's exit codes and messages (bad case file, refused port, …).

@@ -3,7 +3,7 @@
 //!
 //! Each row is one test with its own small server on 127.0.0.1: a raw tokio
 //! TCP server ([`Raw`]) writing exactly the bytes the row chooses, or an HTTPS
-//! stand-in ([`Https`], as in `tls.rs`). Every run holds two cases: `hostile`
+//! stand-in (`common::Https`, shared with `tls.rs`). Every run holds two cases: `hostile`
 //! (`GET /hostile`, `timeout: 2s`, expecting a 200 JSON `User`) and `healthy`
 //! (`GET /healthy` on the same server, or in a second suite `h` of the same run
 //! when the hostile server cannot answer anything: TLS, close on accept, token
@@ -72,7 +72,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::pin::Pin;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -90,11 +90,8 @@ use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::common::{GOOD_USER, STATUS_SCHEMA, TempSuite, USER_SCHEMA, run_with};
+use crate::common::{Cert, GOOD_USER, Https, STATUS_SCHEMA, TempSuite, USER_SCHEMA, run_with};
 
 // ---------------------------------------------------------------------------
 // A raw TCP server that writes exactly the bytes a test chooses
@@ -283,110 +280,6 @@ fn response_with(status: &str, headers: &[(&str, &str)], body: &[u8], close: boo
     let mut out = out.into_bytes();
     out.extend_from_slice(body);
     out
-}
-
-// ---------------------------------------------------------------------------
-// An HTTPS stand-in (as in tls.rs): rcgen certificate, tokio-rustls, own thread
-// ---------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy)]
-enum Cert {
-    /// Valid now, for 127.0.0.1 (untrusted unless its PEM is given as a CA).
-    SelfSigned,
-    /// For 127.0.0.1, but expired in 2001.
-    Expired,
-    /// Valid now, but only for `other.invalid`.
-    WrongHost,
-}
-
-/// An HTTPS server on 127.0.0.1 answering `200 {}`; dropping it stops it.
-struct Https {
-    addr: SocketAddr,
-    pem: PathBuf,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Https {
-    fn start(kind: Cert) -> Https {
-        conform::exec::install_crypto();
-        let names: Vec<String> = match kind {
-            Cert::SelfSigned | Cert::Expired => vec!["localhost".into(), "127.0.0.1".into()],
-            Cert::WrongHost => vec!["other.invalid".into()],
-        };
-        let mut params = rcgen::CertificateParams::new(names).expect("certificate params");
-        if let Cert::Expired = kind {
-            params.not_before = rcgen::date_time_ymd(2000, 1, 1);
-            params.not_after = rcgen::date_time_ymd(2001, 1, 1);
-        }
-        let key = rcgen::KeyPair::generate().expect("key pair");
-        let cert = params.self_signed(&key).expect("self-signed certificate");
-        let dir = tempfile::tempdir().unwrap();
-        let pem = dir.path().join("ca.pem");
-        std::fs::write(&pem, cert.pem()).unwrap();
-        let config = ServerConfig::builder()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![cert.der().clone()],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-            )
-            .expect("server config");
-        let acceptor = TlsAcceptor::from(Arc::new(config));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let deadline = tokio::time::sleep(MAX_LIFE * 2);
-                tokio::pin!(deadline);
-                loop {
-                    tokio::select! {
-                        _ = &mut rx => break,
-                        _ = &mut deadline => break,
-                        accepted = listener.accept() => {
-                            let Ok((tcp, _)) = accepted else { continue };
-                            let acceptor = acceptor.clone();
-                            tokio::spawn(async move {
-                                let served = async {
-                                    if let Ok(mut tls) = acceptor.accept(tcp).await {
-                                        let mut buf = [0u8; 4096];
-                                        let _ = tls.read(&mut buf).await;
-                                        let _ = tls.write_all(&response("200 OK", &[("content-type", "application/json")], b"{}")).await;
-                                        let _ = tls.shutdown().await;
-                                    }
-                                };
-                                let _ = tokio::time::timeout(MAX_LIFE, served).await;
-                            });
-                        }
-                    }
-                }
-            });
-        });
-        Https {
-            addr,
-            pem,
-            _dir: dir,
-            stop: Some(tx),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.addr.port())
-    }
-}
-
-impl Drop for Https {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------

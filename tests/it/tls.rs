@@ -6,137 +6,16 @@
 //! it as a CA trusts exactly it) with tokio-rustls on 127.0.0.1, reads one
 //! request head and answers `200 {}`.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use conform::app::RunOptions;
 use conform::report::human::failure_detail;
 use conform::result::{CaseResult, Outcome, StepOutcome};
 use conform::target::TargetChoice;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::common::{TempSuite, run_with};
-
-/// Which certificate the stand-in serves.
-#[derive(Debug, Clone, Copy)]
-enum Cert {
-    /// Valid now, for `localhost` and 127.0.0.1.
-    Good,
-    /// For `localhost` and 127.0.0.1, but expired in 2001.
-    Expired,
-    /// Valid now, but only for `other.invalid`.
-    WrongHost,
-}
-
-/// An HTTPS server on 127.0.0.1, on its own thread and runtime (so a test may
-/// block on the binary meanwhile). Dropping it stops it.
-struct Https {
-    addr: SocketAddr,
-    /// The served certificate as PEM, in a temp file.
-    pem: PathBuf,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Https {
-    fn start(kind: Cert) -> Https {
-        conform::exec::install_crypto();
-        let names: Vec<String> = match kind {
-            Cert::Good | Cert::Expired => vec!["localhost".into(), "127.0.0.1".into()],
-            Cert::WrongHost => vec!["other.invalid".into()],
-        };
-        let mut params = rcgen::CertificateParams::new(names).expect("certificate params");
-        if let Cert::Expired = kind {
-            params.not_before = rcgen::date_time_ymd(2000, 1, 1);
-            params.not_after = rcgen::date_time_ymd(2001, 1, 1);
-        }
-        let key = rcgen::KeyPair::generate().expect("key pair");
-        let cert = params.self_signed(&key).expect("self-signed certificate");
-        let dir = tempfile::tempdir().unwrap();
-        let pem = dir.path().join("ca.pem");
-        std::fs::write(&pem, cert.pem()).unwrap();
-
-        let config = ServerConfig::builder()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![cert.der().clone()],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-            )
-            .expect("server config");
-        let acceptor = TlsAcceptor::from(Arc::new(config));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                loop {
-                    tokio::select! {
-                        _ = &mut rx => break,
-                        accepted = listener.accept() => {
-                            let Ok((tcp, _)) = accepted else { continue };
-                            let acceptor = acceptor.clone();
-                            tokio::spawn(async move {
-                                // A refused handshake is the client's verdict; nothing to do.
-                                if let Ok(mut tls) = acceptor.accept(tcp).await {
-                                    let _ = serve_one(&mut tls).await;
-                                }
-                            });
-                        }
-                    }
-                }
-            });
-        });
-        Https {
-            addr,
-            pem,
-            _dir: dir,
-            stop: Some(tx),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.addr.port())
-    }
-}
-
-impl Drop for Https {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-/// Reads a request head (up to `\r\n\r\n`) and answers `200 {}`.
-async fn serve_one<S: AsyncReadExt + AsyncWriteExt + Unpin>(s: &mut S) -> std::io::Result<()> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
-        let n = s.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    s.write_all(
-        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
-    )
-    .await?;
-    s.flush().await?;
-    s.shutdown().await
-}
+use crate::common::{Cert, Https, TempSuite, run_with};
 
 const ONE_GET: &str = "cases:\n  - name: a\n    steps:\n      - request: { method: GET, path: /thing }\n        expect: { status: 200 }\n";
 
@@ -177,13 +56,13 @@ fn assert_tls_error(r: &CaseResult, why: &str) {
 
 #[tokio::test]
 async fn an_untrusted_certificate_is_a_tls_error_by_default() {
-    let server = Https::start(Cert::Good);
+    let server = Https::start(Cert::SelfSigned);
     assert_tls_error(&run(&server.url(), opts()).await, "UnknownIssuer");
 }
 
 #[tokio::test]
 async fn a_trusted_ca_certificate_makes_it_pass() {
-    let server = Https::start(Cert::Good);
+    let server = Https::start(Cert::SelfSigned);
     let r = run(&server.url(), trusting(&server.pem)).await;
     assert_eq!(r.outcome, Outcome::Passed, "{}", failure_detail(&r));
     // Also by name: `localhost` is in the certificate and resolves to loopback.
@@ -221,7 +100,7 @@ async fn insecure_accepts_an_untrusted_certificate() {
 
 #[test]
 fn the_binary_warns_loudly_about_insecure() {
-    let server = Https::start(Cert::Good);
+    let server = Https::start(Cert::SelfSigned);
     let suite = TempSuite::new(&server.url(), ONE_GET);
     let o = Command::new(env!("CARGO_BIN_EXE_conform"))
         .args(["run", "--cases", "cases", "--target", "srv", "--insecure"])
