@@ -138,14 +138,24 @@ fn cmd_check(args: CasesArg) -> Result<u8, ExpectedError> {
 /// The async runtime, with `threads` workers: a run uses no more workers than it
 /// has concurrent cases (measured: with `--jobs 1` one worker avoids a cross-thread
 /// wake-up per request and halves the harness overhead against a loopback server).
+/// One worker means no worker at all: the calling thread runs every task, so a
+/// sequential run (requests, the embedded mock, the result channel) never wakes
+/// another thread.
 fn runtime() -> Result<tokio::runtime::Runtime, ExpectedError> {
     runtime_with(usize::MAX)
 }
 
 fn runtime_with(threads: usize) -> Result<tokio::runtime::Runtime, ExpectedError> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.clamp(1, cores))
+    let threads = threads.clamp(1, cores);
+    let mut builder = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(threads);
+        b
+    };
+    builder
         .enable_all()
         .build()
         .map_err(|e| ExpectedError::Setup(format!("cannot start the async runtime: {e}")))
@@ -271,6 +281,24 @@ pub struct Prepared {
     /// Each selected suite with its target.
     pub suites: Vec<(Arc<PlannedSuite>, Arc<Target>)>,
     _mocks: Vec<MockServer>,
+}
+
+impl Prepared {
+    /// Client options for these targets: when every target is plain `http://`,
+    /// the client skips the system's root certificates.
+    pub fn client_options(
+        &self,
+        opts: &ClientOptions,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> ClientOptions {
+        ClientOptions {
+            plain_http_only: crate::exec::plain_http_only(
+                self.suites.iter().map(|(_, t)| &t.base_url),
+                env,
+            ),
+            ..opts.clone()
+        }
+    }
 }
 
 /// Starts the mocks the run needs and resolves every suite's target, before any request.
@@ -413,10 +441,22 @@ pub async fn execute(
 
 /// A fresh run context: one client, a new run id.
 pub fn context(opts: &RunOptions) -> Result<RunContext, ExpectedError> {
-    let client = build_client(&opts.client).map_err(ExpectedError::Setup)?;
+    context_with(opts, opts.client.clone())
+}
+
+/// A fresh run context for prepared targets (see [`Prepared::client_options`]).
+pub fn context_for(
+    opts: &RunOptions,
+    prepared: &Prepared,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<RunContext, ExpectedError> {
+    context_with(opts, prepared.client_options(&opts.client, env))
+}
+
+fn context_with(opts: &RunOptions, client: ClientOptions) -> Result<RunContext, ExpectedError> {
     Ok(RunContext {
-        client,
-        client_options: opts.client.clone(),
+        client: build_client(&client).map_err(ExpectedError::Setup)?,
+        client_options: client,
         default_timeout: opts.timeout,
         allow_writes: opts.allow_writes,
         run_id: crate::template::random_alnum(8).to_lowercase(),
@@ -435,7 +475,7 @@ pub async fn run(
 ) -> Result<Vec<CaseResult>, ExpectedError> {
     let suites = select(load_and_plan(cases_dir)?, sel)?;
     let mut prepared = prepare(suites, opts, env).await?;
-    let ctx = context(opts)?;
+    let ctx = context_for(opts, &prepared, env)?;
     Ok(execute(&mut prepared, ctx, opts.jobs, on_done).await)
 }
 
@@ -675,11 +715,15 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         ),
         None => None,
     };
+    crate::timings::mark("arguments");
+    let git = crate::report::summary::GitCommit::start(&args.select.cases.cases);
     let catalog =
         crate::coverage::load_dir(&args.select.cases.cases).map_err(ExpectedError::Load)?;
+    crate::timings::mark("coverage catalog");
     let started_at = std::time::SystemTime::now();
     let style = human::Style::detect();
     let mut suites = select(load_and_plan(&args.select.cases.cases)?, &args.select)?;
+    crate::timings::mark("load + plan");
     if args.generate_negative {
         let n = crate::negative::expand(&mut suites);
         eprintln!("--generate-negative: {n} negative cases derived from request schemas");
@@ -722,8 +766,10 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         );
     }
     let rt = runtime_with(opts.jobs)?;
+    crate::timings::mark("settings + runtime");
     let results = rt.block_on(async {
         let mut prepared = prepare(suites, &opts, &env).await?;
+        crate::timings::mark("mocks + targets");
         for (s, t) in &prepared.suites {
             if t.read_only && opts.allow_writes {
                 eprintln!(
@@ -745,13 +791,15 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
                 t.base_url
             );
         }
-        let ctx = context(&opts)?;
+        let ctx = context_for(&opts, &prepared, &env)?;
+        crate::timings::mark("HTTP client");
         let interrupt = ctx.interrupt.clone();
         let listener = interrupt.listen();
         let total: usize = prepared.suites.iter().map(|(s, _)| s.cases.len()).sum();
         let progress = human::Progress::new(total, style);
         let results = execute(&mut prepared, ctx, opts.jobs, |r| progress.case_done(r)).await;
         progress.finish();
+        crate::timings::mark("execute");
         listener.abort();
         Ok::<_, ExpectedError>((results, interrupt.is_set()))
     })?;
@@ -760,10 +808,11 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         ExpectedError::Io(format!("cannot write {what} to {}: {e}", p.display()))
     };
     let coverage = crate::coverage::compute(&results, &catalog);
+    crate::timings::mark("coverage");
     // Each report is built, written and dropped before the next, so a large
     // run holds the results plus one report at a time.
     {
-        let mut xml = junit::build(&results);
+        let mut xml = junit::skeleton(&results);
         coverage.add_to_junit(&mut xml);
         if let Some(info) = &shard {
             for ts in &mut xml.test_suites {
@@ -777,17 +826,16 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
                 ));
             }
         }
-        let text = junit::render(&xml)
-            .map_err(|e| ExpectedError::Io(format!("cannot render the JUnit report: {e}")))?;
-        junit::write_atomic(&s.junit, text.as_bytes())
+        junit::write_atomic_with(&s.junit, |w| junit::write_streamed(&xml, &results, w))
             .map_err(|e| io("the JUnit report", &s.junit, e))?;
     }
     crate::mem::release_free_memory();
-    let meta = crate::report::summary::RunMeta::new(
+    crate::timings::mark("JUnit");
+    let meta = crate::report::summary::RunMeta::with_commit(
         s.target.clone(),
         s.base_url.clone(),
         started_at,
-        &args.select.cases.cases,
+        git.finish(),
     );
     let meta = crate::report::summary::RunMeta {
         shard: shard.clone(),
@@ -798,6 +846,7 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     summary
         .write(&summary_path)
         .map_err(|e| io("the summary", &summary_path, e))?;
+    crate::timings::mark("summary.json");
     let coverage_path = args.reports.join("coverage.json");
     coverage
         .write(&coverage_path)
@@ -829,6 +878,7 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     );
     // The totals come last: `N passed, N failed` is the closing line.
     print!("{}", human::summary(&results, style));
+    crate::timings::mark("other reports");
     if interrupted {
         eprintln!("the run was interrupted: unfinished cases are marked in the reports");
         return Ok(exit::INTERRUPTED);

@@ -43,3 +43,4 @@ pub mod shape;
 pub mod shard;
 pub mod target;
 pub mod template;
+pub mod timings;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    conform::timings::start();
     let cli = conform::cli::Cli::parse();
     ExitCode::from(conform::app::main(cli))
 }

@@ -81,7 +81,7 @@ fn negative_case(case: &PlannedCase, j: usize, rule: &str, body: Value) -> Plann
         Pos::default(),
     )
     .expect("4xx is a valid status class");
-    step.checks = vec![Check::Status(four_xx)];
+    step.checks = vec![Check::Status(four_xx)].into();
     for cap in &mut step.captures {
         cap.optional = true;
     }

@@ -35,10 +35,10 @@ const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPT
 /// A case's stable id: `suite::file::name`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CaseId {
-    /// Suite name.
-    pub suite: String,
-    /// Case file stem.
-    pub file: String,
+    /// Suite name (shared by every case of the suite).
+    pub suite: std::sync::Arc<str>,
+    /// Case file stem (shared by every case of the file).
+    pub file: std::sync::Arc<str>,
     /// Case name.
     pub name: String,
 }
@@ -132,8 +132,8 @@ pub struct TokenDef {
 pub struct PlannedCase {
     /// `suite::file::name`.
     pub id: CaseId,
-    /// The case file, as given to the loader.
-    pub file: PathBuf,
+    /// The case file, as given to the loader (shared by every case of the file).
+    pub file: std::sync::Arc<Path>,
     /// Line of the case's `name:`.
     pub line: usize,
     /// Tags.
@@ -181,8 +181,8 @@ pub struct PlannedStep {
     pub request_schema: Option<String>,
     /// How it authenticates.
     pub auth: StepAuth,
-    /// Expectations.
-    pub checks: Vec<Check>,
+    /// Expectations, shared with earlier steps of the suite that expect the same.
+    pub checks: std::sync::Arc<[Check]>,
     /// Variables taken from the response.
     pub captures: Vec<Capture>,
 }
@@ -270,12 +270,16 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
             format!("schemas folder `{}` does not exist", schemas_dir.display()),
         ));
     }
+    crate::timings::mark("suite file");
     let schemas = SchemaRegistry::load(&name, &schemas_dir, diags);
+    crate::timings::mark("schemas");
 
+    let mut shared = SharedChecks::default();
     let mut ctx = Ctx {
         source: &s.source,
         diags,
         schemas: &schemas,
+        shared: &mut shared,
     };
     let variables = ctx.var_templates(
         &def.variables,
@@ -339,23 +343,27 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
         .chain(variables.iter().map(|(k, _)| k.clone()))
         .collect();
 
+    let suite_name: std::sync::Arc<str> = name.as_str().into();
     let mut cases = Vec::new();
     for file in &s.files {
         let Some((source, def)) = file.parse(ctx.diags) else {
             continue;
         };
+        crate::timings::mark("parse (YAML)");
         let file = crate::case::load::ParsedFile { source, def };
         let stem = file
             .source
             .path
             .file_stem()
             .and_then(|x| x.to_str())
-            .unwrap_or_default()
-            .to_owned();
+            .unwrap_or_default();
+        let stem: std::sync::Arc<str> = stem.into();
+        let path: std::sync::Arc<Path> = file.source.path.as_path().into();
         let mut fctx = Ctx {
             source: &file.source,
             diags: &mut *ctx.diags,
             schemas: &schemas,
+            shared: &mut *ctx.shared,
         };
         let mut seen = BTreeSet::new();
         // Exact growth, one file at a time: no doubling slack over every plan.
@@ -368,15 +376,16 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
                 );
             }
             let id = CaseId {
-                suite: name.clone(),
+                suite: suite_name.clone(),
                 file: stem.clone(),
                 name: c.name.value.clone(),
             };
-            if let Some(pc) = fctx.case(c, id, &file.source.path, &suite_vars) {
+            if let Some(pc) = fctx.case(c, id, &path, &suite_vars) {
                 cases.push(pc);
             }
         }
     }
+    crate::timings::mark("plan cases");
     cases.shrink_to_fit();
 
     PlannedSuite {
@@ -394,6 +403,32 @@ struct Ctx<'a> {
     source: &'a Source,
     diags: &'a mut Diagnostics,
     schemas: &'a SchemaRegistry,
+    shared: &'a mut SharedChecks,
+}
+
+/// The last few distinct lists of checks planned in a suite. Steps that expect
+/// the same (`status: 200` and one schema, or a generated suite's identical
+/// cases) share one list, so ten thousand such steps hold one copy.
+#[derive(Default)]
+struct SharedChecks(Vec<std::sync::Arc<[Check]>>);
+
+impl SharedChecks {
+    /// Lists remembered; a miss replaces the oldest.
+    const KEEP: usize = 8;
+
+    fn share(&mut self, checks: Vec<Check>) -> std::sync::Arc<[Check]> {
+        if let Some(i) = self.0.iter().position(|l| **l == *checks) {
+            let found = self.0.remove(i);
+            self.0.push(found.clone());
+            return found;
+        }
+        let list: std::sync::Arc<[Check]> = checks.into();
+        if self.0.len() == Self::KEEP {
+            self.0.remove(0);
+        }
+        self.0.push(list.clone());
+        list
+    }
 }
 
 fn pos<T>(s: &S<T>) -> Pos {
@@ -480,7 +515,7 @@ impl Ctx<'_> {
         &mut self,
         c: &CaseDef,
         id: CaseId,
-        file: &Path,
+        file: &std::sync::Arc<Path>,
         suite_vars: &[String],
     ) -> Option<PlannedCase> {
         let before = self.diags.0.len();
@@ -515,7 +550,7 @@ impl Ctx<'_> {
         }
         (self.diags.0.len() == before).then(|| PlannedCase {
             id,
-            file: file.to_path_buf(),
+            file: file.clone(),
             line: pos(&c.name).line,
             tags: c.tags.iter().map(|t| t.value.clone()).collect(),
             variables,
@@ -686,6 +721,7 @@ impl Ctx<'_> {
         };
 
         let checks = self.checks(s, known);
+        let checks = self.shared.share(checks);
         let mut captures = Vec::new();
         for (name, c) in &s.capture {
             let p = pos(c);

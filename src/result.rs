@@ -1,6 +1,5 @@
 //! What running a case produced: plain data that every reporter reads.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::check::CheckResult;
@@ -94,7 +93,7 @@ pub struct CaseResult {
     /// `suite::file::name`.
     pub id: CaseId,
     /// The case file.
-    pub file: PathBuf,
+    pub file: std::sync::Arc<std::path::Path>,
     /// Tags.
     pub tags: Vec<String>,
     /// Target name.

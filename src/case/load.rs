@@ -38,8 +38,162 @@ pub struct LoadedFile {
 impl LoadedFile {
     /// Reads and parses the file; problems go to `diags`.
     pub fn parse(&self, diags: &mut Diagnostics) -> Option<(Source, CaseFile)> {
-        read_yaml::<CaseFile>(&self.path, diags)
+        let source = read_source(&self.path, diags)?;
+        match parse_case_file(&source) {
+            Ok(v) => Some((source, v)),
+            Err(d) => {
+                diags.push(d);
+                None
+            }
+        }
     }
+}
+
+/// Case files at least this large are parsed in chunks of whole cases, one
+/// chunk per 128 KiB, at most [`MAX_CHUNKS`].
+const CHUNK_BYTES: usize = 128 * 1024;
+/// Most chunks one file is cut into.
+const MAX_CHUNKS: usize = 8;
+
+/// Parses a case file. A large one written as `cases:` followed by a block
+/// sequence is cut between its cases into chunks parsed on several threads
+/// (the YAML parser is the slowest part of loading: about 30 µs a case). Each
+/// chunk is the file's text with everything before the chunk but the `cases:`
+/// line blanked out, so every offset, line and column is the file's own, and each chunk gets its
+/// share of the parser's safety limits. If any chunk fails, the whole file is
+/// parsed again in one piece, so an error is reported exactly as without chunks.
+// As for `parse_yaml`: a diagnostic is the cold path.
+#[allow(clippy::result_large_err)]
+pub fn parse_case_file(source: &Source) -> Result<CaseFile, Diagnostic> {
+    let chunks = (source.text.len() / CHUNK_BYTES).min(MAX_CHUNKS);
+    if chunks >= 2
+        && let Some(texts) = split_cases(&source.text, chunks)
+    {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(texts.len());
+        let per_thread = texts.len().div_ceil(threads);
+        let parse = |group: &[String]| -> Option<Vec<CaseFile>> {
+            group
+                .iter()
+                .map(|t| parse_yaml_with::<CaseFile>(t, chunk_budget(texts.len())).ok())
+                .collect()
+        };
+        let parsed: Option<Vec<CaseFile>> = std::thread::scope(|scope| {
+            let mut groups = texts.chunks(per_thread);
+            let first = groups.next().unwrap_or_default();
+            let others: Vec<_> = groups.map(|g| scope.spawn(move || parse(g))).collect();
+            let mut all = parse(first)?;
+            for h in others {
+                all.extend(h.join().ok()??);
+            }
+            Some(all)
+        });
+        if let Some(parts) = parsed {
+            let mut cases = Vec::with_capacity(parts.iter().map(|p| p.cases.len()).sum());
+            for p in parts {
+                cases.extend(p.cases);
+            }
+            return Ok(CaseFile { cases });
+        }
+    }
+    parse_yaml::<CaseFile>(source)
+}
+
+/// The parser's default limits divided among `chunks`, so that chunks that all
+/// pass never add up to a file the whole-file limits would refuse.
+fn chunk_budget(chunks: usize) -> serde_saphyr::Budget {
+    let mut b = serde_saphyr::Budget::default();
+    b.max_events /= chunks;
+    b.max_aliases /= chunks;
+    b.max_anchors /= chunks;
+    b.max_recorded_anchor_events /= chunks;
+    b.max_recorded_anchor_bytes /= chunks;
+    b.max_nodes /= chunks;
+    b.max_total_scalar_bytes /= chunks;
+    b.max_merge_keys /= chunks;
+    b.alias_anchor_min_aliases /= chunks;
+    b
+}
+
+/// Cuts `text` into about `chunks` texts that each parse as a case file, or
+/// `None` when the file is not plainly `cases:` followed by a block sequence
+/// (then it is parsed whole). A cut is made only before a line that starts a
+/// sequence item at the sequence's own indentation: no block scalar, plain
+/// scalar or mapping inside an item can hold such a line, and a cut inside a
+/// quoted or flow scalar leaves the chunk before it unterminated, which fails
+/// and sends the file back to a whole-file parse.
+fn split_cases(text: &str, chunks: usize) -> Option<Vec<String>> {
+    let blank_or_comment = |l: &str| {
+        let t = l.trim_start_matches(' ');
+        t.is_empty() || t == "\n" || t == "\r\n" || t.starts_with('#')
+    };
+    // (byte offset, text) of each line.
+    let lines: Vec<(usize, &str)> = text
+        .split_inclusive('\n')
+        .scan(0, |at, line| {
+            let start = *at;
+            *at += line.len();
+            Some((start, line))
+        })
+        .collect();
+    let mut content = lines.iter().filter(|(_, l)| !blank_or_comment(l));
+    let &(head_at, head) = content.next()?;
+    if head.trim_end() != "cases:" {
+        return None;
+    }
+    let indent = leading_spaces(content.next()?.1);
+    let mut items = Vec::new();
+    for &(offset, l) in &lines {
+        if offset == head_at || blank_or_comment(l) || leading_spaces(l) > indent {
+            continue;
+        }
+        let rest = &l[leading_spaces(l)..];
+        let item = leading_spaces(l) == indent
+            && rest.starts_with('-')
+            && rest[1..].starts_with([' ', '\n', '\r']);
+        if !item {
+            // A directive, a document marker, another key, a tab or a less
+            // indented line: not the simple shape, so the file is parsed whole.
+            return None;
+        }
+        items.push(offset);
+    }
+    if items.len() < chunks * 2 {
+        return None;
+    }
+    let mut starts = vec![items[0]];
+    for k in 1..chunks {
+        let want = text.len() * k / chunks;
+        let i = items.partition_point(|o| *o < want).min(items.len() - 1);
+        if starts.last().is_some_and(|s| items[i] > *s) {
+            starts.push(items[i]);
+        }
+    }
+    let mut out = Vec::with_capacity(starts.len());
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(text.len());
+        if k == 0 {
+            out.push(text[..end].to_owned());
+            continue;
+        }
+        // Everything before the chunk but the `cases:` line becomes spaces, line
+        // breaks kept: every byte offset, line and column stays the file's own.
+        let mut chunk = Vec::with_capacity(end);
+        chunk.extend(text.as_bytes()[..start].iter().enumerate().map(|(i, &b)| {
+            let in_head = (head_at..head_at + head.len()).contains(&i);
+            if b == b'\n' || in_head { b } else { b' ' }
+        }));
+        chunk.extend_from_slice(&text.as_bytes()[start..end]);
+        // Only ASCII spaces replaced whole bytes, and the head line and the chunk
+        // are the file's own UTF-8.
+        out.push(String::from_utf8(chunk).ok()?);
+    }
+    Some(out)
+}
+
+fn leading_spaces(l: &str) -> usize {
+    l.len() - l.trim_start_matches(' ').len()
 }
 
 /// A case file while it is being planned.
@@ -141,6 +295,18 @@ pub fn read_yaml<T: serde::de::DeserializeOwned>(
     path: &Path,
     diags: &mut Diagnostics,
 ) -> Option<(Source, T)> {
+    let source = read_source(path, diags)?;
+    match parse_yaml::<T>(&source) {
+        Ok(v) => Some((source, v)),
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    }
+}
+
+/// Reads one file within [`MAX_FILE_BYTES`]; on failure records a diagnostic.
+fn read_source(path: &Path, diags: &mut Diagnostics) -> Option<Source> {
     match fs::metadata(path) {
         Ok(m) if m.len() > MAX_FILE_BYTES => {
             diags.push(Diagnostic::file(
@@ -165,26 +331,14 @@ pub fn read_yaml<T: serde::de::DeserializeOwned>(
             return None;
         }
     };
-    let source = Source::new(path, text);
-    match parse_yaml::<T>(&source) {
-        Ok(v) => Some((source, v)),
-        Err(d) => {
-            diags.push(d);
-            None
-        }
-    }
+    Some(Source::new(path, text))
 }
 
 /// Parses YAML text into `T`, turning a serde-saphyr error into a diagnostic.
 // A diagnostic is the cold path, built once per file that fails: its size does not matter.
 #[allow(clippy::result_large_err)]
 pub fn parse_yaml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, Diagnostic> {
-    let options = serde_saphyr::options! {
-        strict_booleans: true,
-        leading_zero_numbers_as_strings: true,
-        with_snippet: false,
-    };
-    serde_saphyr::from_str_with_options::<T>(&source.text, options).map_err(|e| {
+    parse_yaml_with(&source.text, serde_saphyr::Budget::default()).map_err(|e| {
         let pos = e
             .location()
             .map(|l| Pos::from_location(&l))
@@ -193,6 +347,19 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, 
         let help = unknown_field_help(&message);
         Diagnostic::at(source, pos, message).with_help_opt(help)
     })
+}
+
+fn parse_yaml_with<T: serde::de::DeserializeOwned>(
+    text: &str,
+    budget: serde_saphyr::Budget,
+) -> Result<T, serde_saphyr::Error> {
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        with_snippet: false,
+        budget: Some(budget),
+    };
+    serde_saphyr::from_str_with_options::<T>(text, options)
 }
 
 /// serde-saphyr appends " at line L column C"; the diagnostic shows the position itself.
@@ -262,6 +429,94 @@ fn unknown_field_help(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A case file of `n` cases in every block form a case uses, about 250 bytes a case.
+    fn many_cases(n: usize) -> String {
+        let mut t = String::from("# generated\n\ncases:\n");
+        for i in 0..n {
+            t.push_str(&match i % 4 {
+                0 => format!(
+                    "  - name: get {i}\n    tags: [a, b]\n    steps:\n      - request: {{ method: GET, path: /v2/users/{i} }}\n        expect:\n          status: 200\n          jsonpath:\n            - {{ path: $.status, equals: ACTIVATED }}\n"
+                ),
+                1 => format!(
+                    "  # a comment line at the item's indentation\n  - name: \"post {i}\"\n    description: |\n      a block scalar\n\n      - that looks like an item\n    steps:\n      - request:\n          method: POST\n          path: /v2/users\n          json: {{ email: 'x{i}@example.com', roles: [ADMIN] }}\n"
+                ),
+                2 => format!(
+                    "  -   name: spaced {i}\n      steps:\n        - request: {{ method: GET, path: /x }}\n          expect: {{ status: [200, 4xx] }}\n"
+                ),
+                _ => format!(
+                    "  - name: >-\n      folded {i}\n    steps:\n      - request: {{ method: DELETE, path: '/v2/users/{i}' }}\n    cleanup:\n      - request: {{ method: GET, path: /y }}\n"
+                ),
+            });
+        }
+        t
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn chunked(text: &str) -> Result<CaseFile, Diagnostic> {
+        parse_case_file(&Source::new("c.yaml", text))
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn whole(text: &str) -> Result<CaseFile, Diagnostic> {
+        parse_yaml::<CaseFile>(&Source::new("c.yaml", text))
+    }
+
+    #[test]
+    fn a_large_file_parsed_in_chunks_is_the_file_parsed_whole() {
+        let text = many_cases(3000);
+        let chunks = text.len() / CHUNK_BYTES;
+        assert!(chunks >= 2, "{} bytes", text.len());
+        let parts = split_cases(&text, chunks).expect("the generated file has the simple shape");
+        assert_eq!(parts.len(), chunks);
+        // Debug output holds every value with its line and column.
+        let (a, b) = (chunked(&text).unwrap(), whole(&text).unwrap());
+        assert_eq!(a.cases.len(), 3000);
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
+
+    #[test]
+    fn an_error_in_a_later_chunk_is_reported_as_a_whole_parse_reports_it() {
+        let good = many_cases(3000);
+        for (from, to) in [
+            ("name: get 2800", "nme: get 2800"),
+            ("path: /v2/users/2800 }", "path: /v2/users/2800 "),
+            ("status: [200, 4xx] }", "status: [200, 4xx }"),
+        ] {
+            // The first occurrence after case 2800, in the file's last chunk.
+            let cut = good.find("name: get 2800").unwrap();
+            assert!(good[cut..].contains(from));
+            let bad = format!("{}{}", &good[..cut], good[cut..].replacen(from, to, 1));
+            let (a, b) = (chunked(&bad).unwrap_err(), whole(&bad).unwrap_err());
+            assert_eq!((a.pos, &a.message), (b.pos, &b.message), "{to}");
+            assert!(a.pos.line > 10_000, "{a}");
+        }
+    }
+
+    #[test]
+    fn files_of_other_shapes_are_parsed_whole_with_the_same_result() {
+        let good = many_cases(3000);
+        // An anchor in the first case used by the last: the last chunk alone cannot resolve it.
+        let aliased = good.replacen("tags: [a, b]", "tags: &t [a, b]", 1)
+            + "  - name: last\n    tags: *t\n    steps: []\n";
+        let (a, b) = (chunked(&aliased).unwrap(), whole(&aliased).unwrap());
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert_eq!(a.cases.last().unwrap().tags.len(), 2);
+        for other in [
+            format!("{good}other: 1\n"),
+            format!("---\n{good}"),
+            format!("{good}...\n"),
+            good.replacen("cases:\n", "cases: # the cases\n", 1),
+            good.replace("\n  - name", "\n\t- name"),
+        ] {
+            assert_eq!(split_cases(&other, 2), None);
+            match (chunked(&other), whole(&other)) {
+                (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}")),
+                (Err(a), Err(b)) => assert_eq!((a.pos, a.message), (b.pos, b.message)),
+                (a, b) => panic!("chunked {:?} but whole {:?}", a.is_ok(), b.is_ok()),
+            }
+        }
+    }
 
     #[test]
     fn budget_breaches_are_said_in_words() {

@@ -8,7 +8,7 @@ use crate::exec::Exchange;
 use crate::template::{JsonTemplate, Vars};
 
 /// A whole-body JSON expectation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BodyCheck {
     expected: JsonTemplate,
     subset: bool,

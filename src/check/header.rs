@@ -9,7 +9,7 @@ use crate::exec::Exchange;
 use crate::template::{Template, Vars};
 
 /// One header expectation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HeaderCheck {
     name: String,
     op: Op,
@@ -20,6 +20,18 @@ enum Op {
     Equals(Template),
     Matches(Regex),
     Present(bool),
+}
+
+/// Regexes compare by their pattern.
+impl PartialEq for Op {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Op::Equals(a), Op::Equals(b)) => a == b,
+            (Op::Matches(a), Op::Matches(b)) => a.as_str() == b.as_str(),
+            (Op::Present(a), Op::Present(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl HeaderCheck {

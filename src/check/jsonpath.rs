@@ -16,7 +16,7 @@ use crate::exec::Exchange;
 use crate::template::{JsonTemplate, Template, Vars};
 
 /// One operator applied to one path.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct JsonPathCheck {
     path_text: String,
     path: PathSpec,
@@ -24,7 +24,7 @@ pub struct JsonPathCheck {
     op: Op,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum PathSpec {
     /// Shared between every check with the same text (see [`parse_shared`]).
     Fixed(std::sync::Arc<JsonPath>),
@@ -67,6 +67,24 @@ enum Op {
     Length(u64),
     Contains(JsonTemplate),
     LaterThan(Template),
+}
+
+/// Regexes compare by their pattern.
+impl PartialEq for Op {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Op::Equals(a), Op::Equals(b))
+            | (Op::NotEquals(a), Op::NotEquals(b))
+            | (Op::Contains(a), Op::Contains(b)) => a == b,
+            (Op::OneOf(a), Op::OneOf(b)) => a == b,
+            (Op::Exists(a), Op::Exists(b)) => a == b,
+            (Op::Matches(a), Op::Matches(b)) => a.as_str() == b.as_str(),
+            (Op::Type(a), Op::Type(b)) => a == b,
+            (Op::Length(a), Op::Length(b)) => a == b,
+            (Op::LaterThan(a), Op::LaterThan(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// JSON types for `type:`.

@@ -17,8 +17,9 @@ use crate::exec::Exchange;
 use crate::schema::SchemaRegistry;
 use crate::template::Vars;
 
-/// One compiled expectation.
-#[derive(Debug, Clone)]
+/// One compiled expectation. Equal checks judge every response alike, so the
+/// planner shares one list of them between steps that expect the same.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Check {
     /// `status:`
     Status(status::StatusCheck),

@@ -9,7 +9,7 @@ use crate::schema::SchemaRegistry;
 const MAX_LISTED: usize = 50;
 
 /// A schema expectation; the name was checked against the registry at plan time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaCheck {
     name: String,
 }

@@ -28,6 +28,10 @@ pub struct ClientOptions {
     pub rate_limit_max_wait: Duration,
     /// Retries of a transport error, for idempotent methods only.
     pub transport_retries: u32,
+    /// Every target is `http://` and no proxy is configured: the client skips
+    /// loading the system's root certificates (a few milliseconds at start-up)
+    /// and refuses any `https://` URL instead of trusting it.
+    pub plain_http_only: bool,
 }
 
 impl Default for ClientOptions {
@@ -40,6 +44,7 @@ impl Default for ClientOptions {
             rate_limit_retries: 3,
             rate_limit_max_wait: Duration::from_secs(60),
             transport_retries: 1,
+            plain_http_only: false,
         }
     }
 }
@@ -106,8 +111,34 @@ pub fn build_client(opts: &ClientOptions) -> Result<reqwest::Client, String> {
     if opts.insecure {
         b = b.danger_accept_invalid_certs(true);
     }
+    if opts.plain_http_only && opts.ca_certs.is_empty() && !opts.insecure {
+        // No root store at all: an https URL, which no target has, fails its handshake.
+        let config = rustls::ClientConfig::builder()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        b = b.tls_backend_preconfigured(config);
+    }
     b.build()
         .map_err(|e| format!("cannot build the HTTP client: {}", error_chain(&e)))
+}
+
+/// True when none of `urls` is `https://` and no proxy variable is set, so
+/// [`ClientOptions::plain_http_only`] can skip the root certificates.
+pub fn plain_http_only<'a>(
+    urls: impl IntoIterator<Item = &'a url::Url>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> bool {
+    let proxied = [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ]
+    .iter()
+    .any(|k| env(k).is_some_and(|v| !v.is_empty()));
+    !proxied && urls.into_iter().all(|u| u.scheme() == "http")
 }
 
 /// Sends one request and reads the whole response (up to the cap) within `timeout`

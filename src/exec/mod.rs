@@ -5,7 +5,8 @@ mod client;
 mod exchange;
 
 pub use client::{
-    ClientOptions, ExecError, build_client, error_chain, install_crypto, rate_limit_wait, send,
+    ClientOptions, ExecError, build_client, error_chain, install_crypto, plain_http_only,
+    rate_limit_wait, send,
 };
 pub use exchange::{Exchange, RequestRecord, ResponseRecord};
 

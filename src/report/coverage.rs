@@ -131,7 +131,7 @@ struct Seen {
 /// one result (any outcome) and declare operations. A step counts when a
 /// response came back; cleanup steps count too.
 pub fn compute(results: &[CaseResult], catalog: &Catalog) -> Coverage {
-    let ran: BTreeSet<&str> = results.iter().map(|r| r.id.suite.as_str()).collect();
+    let ran: BTreeSet<&str> = results.iter().map(|r| &*r.id.suite).collect();
     let mut seen: BTreeMap<(&str, usize), Seen> = BTreeMap::new();
     let mut unmatched: BTreeMap<(&str, String, String), BTreeSet<String>> = BTreeMap::new();
     for r in results {
@@ -502,7 +502,7 @@ mod tests {
                 file: "f".into(),
                 name: name.into(),
             },
-            file: "cases/s/f.yaml".into(),
+            file: std::path::Path::new("cases/s/f.yaml").into(),
             tags: Vec::new(),
             target: "mock".into(),
             base_url: "http://127.0.0.1:1/".into(),

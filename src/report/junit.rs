@@ -38,85 +38,158 @@ fn cut(s: String) -> String {
 
 /// Builds the report; results in any order, cases sorted by id.
 pub fn build(results: &[CaseResult]) -> Report {
+    let mut report = skeleton(results);
+    let paths = super::Relative::new();
+    for ts in &mut report.test_suites {
+        let (tests, failures, errors, skipped) = (ts.tests, ts.failures, ts.errors, ts.skipped);
+        ts.add_test_cases(suite_cases(results, ts.name.as_str()).map(|r| test_case(r, &paths)));
+        // The skeleton counted them already.
+        (ts.tests, ts.failures, ts.errors, ts.skipped) = (tests, failures, errors, skipped);
+    }
+    report
+}
+
+/// The report without its test cases: one suite per suite of `results` (by
+/// name), with its properties and its counts. Add properties to it, then write
+/// it with [`write_streamed`], which builds the cases a batch at a time.
+pub fn skeleton(results: &[CaseResult]) -> Report {
     let mut by_suite: BTreeMap<&str, Vec<&CaseResult>> = BTreeMap::new();
     for r in results {
-        by_suite.entry(r.id.suite.as_str()).or_default().push(r);
+        by_suite.entry(&*r.id.suite).or_default().push(r);
     }
     let mut report = Report::new("conform");
-    for (suite, mut cases) in by_suite {
-        cases.sort_by(|a, b| a.id.cmp(&b.id));
+    for (suite, cases) in by_suite {
         let mut ts = TestSuite::new(suite);
-        if let Some(first) = cases.first() {
+        if let Some(first) = cases.iter().min_by(|a, b| a.id.cmp(&b.id)) {
             ts.add_property(Property::new("target", first.target.as_str()));
             ts.add_property(Property::new("base_url", first.base_url.as_str()));
         }
+        // The counts `TestSuite::add_test_case` would make.
         for r in cases {
-            let status = match &r.outcome {
-                Outcome::Passed => TestCaseStatus::success(),
-                Outcome::Flaky => {
-                    let mut s = TestCaseStatus::success();
-                    if let TestCaseStatus::Success { flaky_runs } = &mut s {
-                        for e in &r.earlier {
-                            let kind = if e.outcome == Outcome::Errored {
-                                NonSuccessKind::Error
-                            } else {
-                                NonSuccessKind::Failure
-                            };
-                            let mut rerun = TestRerun::new(kind);
-                            rerun.set_message(cut(e.message.clone()));
-                            rerun.set_type(if kind == NonSuccessKind::Error {
-                                "transport"
-                            } else {
-                                "contract"
-                            });
-                            // No `time`: the XSD's rerun type has only
-                            // `message` and `type`; summary.json keeps it.
-                            rerun.set_description(cut(e.detail.clone()));
-                            flaky_runs.push(rerun);
-                        }
-                    }
-                    s
-                }
-                Outcome::Skipped(why) => {
-                    let mut s = TestCaseStatus::skipped();
-                    s.set_message(why.as_str());
-                    s
-                }
-                Outcome::Failed | Outcome::Errored => {
-                    let kind = if r.outcome == Outcome::Failed {
-                        NonSuccessKind::Failure
-                    } else {
-                        NonSuccessKind::Error
-                    };
-                    let mut s = TestCaseStatus::non_success(kind);
-                    s.set_message(cut(first_problem(r)));
-                    s.set_type(if r.outcome == Outcome::Failed {
-                        "contract"
-                    } else {
-                        "transport"
-                    });
-                    s.set_description(cut(failure_detail(r)));
-                    s
-                }
-            };
-            let mut tc = TestCase::new(r.id.name.as_str(), status);
-            tc.set_classname(format!("{}.{}", r.id.suite, r.id.file));
-            tc.set_time(r.duration);
-            tc.extra.insert("file".into(), relative(&r.file).into());
-            ts.add_test_case(tc);
+            ts.tests += 1;
+            match r.outcome {
+                Outcome::Failed => ts.failures += 1,
+                Outcome::Errored => ts.errors += 1,
+                Outcome::Skipped(_) => ts.skipped += 1,
+                Outcome::Passed | Outcome::Flaky => {}
+            }
         }
         report.add_test_suite(ts);
     }
     report
 }
 
-/// The path relative to the working directory when it lies below it, with `/` separators.
-fn relative(p: &Path) -> String {
-    let rel = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| p.strip_prefix(cwd).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| p.to_path_buf());
-    rel.display().to_string().replace('\\', "/")
+/// The cases of `suite`, sorted by id.
+fn suite_cases<'a>(
+    results: &'a [CaseResult],
+    suite: &str,
+) -> impl Iterator<Item = &'a CaseResult> + use<'a> {
+    let mut cases: Vec<&CaseResult> = results.iter().filter(|r| &*r.id.suite == suite).collect();
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
+    cases.into_iter()
+}
+
+fn test_case(r: &CaseResult, paths: &super::Relative) -> TestCase {
+    let status = match &r.outcome {
+        Outcome::Passed => TestCaseStatus::success(),
+        Outcome::Flaky => {
+            let mut s = TestCaseStatus::success();
+            if let TestCaseStatus::Success { flaky_runs } = &mut s {
+                for e in &r.earlier {
+                    let kind = if e.outcome == Outcome::Errored {
+                        NonSuccessKind::Error
+                    } else {
+                        NonSuccessKind::Failure
+                    };
+                    let mut rerun = TestRerun::new(kind);
+                    rerun.set_message(cut(e.message.clone()));
+                    rerun.set_type(if kind == NonSuccessKind::Error {
+                        "transport"
+                    } else {
+                        "contract"
+                    });
+                    // No `time`: the XSD's rerun type has only
+                    // `message` and `type`; summary.json keeps it.
+                    rerun.set_description(cut(e.detail.clone()));
+                    flaky_runs.push(rerun);
+                }
+            }
+            s
+        }
+        Outcome::Skipped(why) => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(why.as_str());
+            s
+        }
+        Outcome::Failed | Outcome::Errored => {
+            let kind = if r.outcome == Outcome::Failed {
+                NonSuccessKind::Failure
+            } else {
+                NonSuccessKind::Error
+            };
+            let mut s = TestCaseStatus::non_success(kind);
+            s.set_message(cut(first_problem(r)));
+            s.set_type(if r.outcome == Outcome::Failed {
+                "contract"
+            } else {
+                "transport"
+            });
+            s.set_description(cut(failure_detail(r)));
+            s
+        }
+    };
+    let mut tc = TestCase::new(r.id.name.as_str(), status);
+    tc.set_classname(format!("{}.{}", r.id.suite, r.id.file));
+    tc.set_time(r.duration);
+    tc.extra.insert("file".into(), paths.show(&r.file).into());
+    tc
+}
+
+/// Cases built and serialized at once by [`write_streamed`].
+const BATCH: usize = 256;
+
+/// Writes `skeleton` (from [`skeleton`], with any properties added) with the
+/// cases of `results` in place: the same text as [`render`] of the whole
+/// report, but no more than [`BATCH`] cases are ever built, so a run of ten
+/// thousand cases does not hold ten thousand more objects to write its JUnit.
+///
+/// Both parts are quick-junit's own text: each batch is serialized as a suite
+/// of its own and its `<testcase>` elements are copied out (element text and
+/// attributes are escaped, so the tags searched for cannot occur inside them).
+pub fn write_streamed(
+    skeleton: &Report,
+    results: &[CaseResult],
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    const SUITE_END: &str = "\n    </testsuite>";
+    let frame = render(skeleton).map_err(std::io::Error::other)?;
+    let paths = super::Relative::new();
+    let mut rest = frame.as_str();
+    for ts in &skeleton.test_suites {
+        // Each suite of the skeleton has properties, so it has an end tag.
+        let at = rest
+            .find(SUITE_END)
+            .ok_or_else(|| std::io::Error::other("the JUnit frame lost a suite's end tag"))?;
+        out.write_all(&rest.as_bytes()[..at])?;
+        rest = &rest[at + SUITE_END.len()..];
+        let mut cases = suite_cases(results, ts.name.as_str()).peekable();
+        while cases.peek().is_some() {
+            let mut batch = Report::new("conform");
+            let mut part = TestSuite::new(ts.name.as_str());
+            part.add_test_cases(cases.by_ref().take(BATCH).map(|r| test_case(r, &paths)));
+            batch.add_test_suite(part);
+            let text = render(&batch).map_err(std::io::Error::other)?;
+            let from = text
+                .find("\n        <testcase")
+                .ok_or_else(|| std::io::Error::other("a JUnit batch has no test case"))?;
+            let to = text
+                .rfind(SUITE_END)
+                .ok_or_else(|| std::io::Error::other("a JUnit batch has no end tag"))?;
+            out.write_all(&text.as_bytes()[from..to])?;
+        }
+        out.write_all(SUITE_END.as_bytes())?;
+    }
+    out.write_all(rest.as_bytes())
 }
 
 /// Serializes a report in the Jenkins flavour: quick-junit's text without the

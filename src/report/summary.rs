@@ -64,15 +64,62 @@ impl RunMeta {
         started_at: SystemTime,
         cases_dir: &Path,
     ) -> RunMeta {
+        Self::with_commit(target, base_url, started_at, git_commit(cases_dir))
+    }
+
+    /// As [`new`](Self::new), with the commit already found (see [`GitCommit`]).
+    pub fn with_commit(
+        target: impl Into<String>,
+        base_url: Option<String>,
+        started_at: SystemTime,
+        git_commit: Option<String>,
+    ) -> RunMeta {
         RunMeta {
             conform_version: env!("CARGO_PKG_VERSION").to_owned(),
             target: target.into(),
             base_url,
             started_at: rfc3339(started_at),
-            git_commit: git_commit(cases_dir),
+            git_commit,
             shard: None,
         }
     }
+}
+
+/// `git rev-parse HEAD` started early and read late, so the few milliseconds
+/// git takes pass while the run loads and sends instead of after it.
+pub struct GitCommit(Option<std::process::Child>);
+
+impl GitCommit {
+    /// Starts git in `dir`; nothing is started when git cannot be.
+    pub fn start(dir: &Path) -> GitCommit {
+        GitCommit(
+            git_command(dir)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .ok(),
+        )
+    }
+
+    /// The commit, as [`git_commit`] gives it.
+    pub fn finish(self) -> Option<String> {
+        parse_rev(self.0?.wait_with_output().ok()?)
+    }
+}
+
+fn git_command(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new("git");
+    cmd.arg("rev-parse")
+        .arg("HEAD")
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    cmd
+}
+
+fn parse_rev(out: std::process::Output) -> Option<String> {
+    let sha = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && sha.len() >= 40 && sha.chars().all(|c| c.is_ascii_hexdigit()))
+        .then_some(sha)
 }
 
 /// `2025-01-31T12:00:00Z`.
@@ -83,17 +130,7 @@ pub fn rfc3339(t: SystemTime) -> String {
 /// The commit checked out where `dir` lies (`git rev-parse HEAD` run in it);
 /// `None` when git is missing, `dir` is not in a work tree, or anything else fails.
 pub fn git_commit(dir: &Path) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .arg("rev-parse")
-        .arg("HEAD")
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let sha = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-    (out.status.success() && sha.len() >= 40 && sha.chars().all(|c| c.is_ascii_hexdigit()))
-        .then_some(sha)
+    parse_rev(git_command(dir).output().ok()?)
 }
 
 /// Cases per outcome. A flaky case is counted under `flaky` only.
@@ -305,15 +342,6 @@ fn seconds(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
-/// The path relative to the working directory when it lies below it, with `/` separators.
-fn relative(p: &Path) -> String {
-    let rel = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| p.strip_prefix(cwd).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| p.to_path_buf());
-    rel.display().to_string().replace('\\', "/")
-}
-
 impl StepRecord {
     fn of(s: &StepResult, operation: Option<String>) -> StepRecord {
         let (outcome, message) = match &s.outcome {
@@ -342,7 +370,7 @@ impl StepRecord {
 }
 
 impl CaseRecord {
-    fn of(r: &CaseResult, catalog: Option<&Catalog>) -> CaseRecord {
+    fn of(r: &CaseResult, catalog: Option<&Catalog>, paths: &super::Relative) -> CaseRecord {
         let ops = catalog.and_then(|c| c.get(&r.id.suite));
         let failures = r
             .steps
@@ -365,8 +393,8 @@ impl CaseRecord {
         });
         CaseRecord {
             id: r.id.to_string(),
-            suite: r.id.suite.clone(),
-            file: relative(&r.file),
+            suite: r.id.suite.to_string(),
+            file: paths.show(&r.file),
             name: r.id.name.clone(),
             tags: r.tags.clone(),
             target: r.target.clone(),
@@ -410,7 +438,11 @@ impl Summary {
     pub fn build(results: &[CaseResult], run: RunMeta, catalog: Option<&Catalog>) -> Summary {
         let mut sorted: Vec<&CaseResult> = results.iter().collect();
         sorted.sort_by(|a, b| a.id.cmp(&b.id));
-        let cases: Vec<CaseRecord> = sorted.iter().map(|r| CaseRecord::of(r, catalog)).collect();
+        let paths = super::Relative::new();
+        let cases: Vec<CaseRecord> = sorted
+            .iter()
+            .map(|r| CaseRecord::of(r, catalog, &paths))
+            .collect();
         let mut totals = SummaryTotals {
             cases: cases.len(),
             ..SummaryTotals::default()
@@ -426,10 +458,10 @@ impl Summary {
         }
         let mut suites: Vec<SuiteRecord> = Vec::new();
         for r in &sorted {
-            match suites.iter_mut().find(|s| s.name == r.id.suite) {
+            match suites.iter_mut().find(|s| *s.name == *r.id.suite) {
                 Some(s) => s.cases += 1,
                 None => suites.push(SuiteRecord {
-                    name: r.id.suite.clone(),
+                    name: r.id.suite.to_string(),
                     target: r.target.clone(),
                     base_url: r.base_url.clone(),
                     cases: 1,
@@ -553,7 +585,7 @@ mod tests {
                 file: "f".into(),
                 name: name.into(),
             },
-            file: "cases/s/f.yaml".into(),
+            file: std::path::Path::new("cases/s/f.yaml").into(),
             tags: vec!["t".into()],
             target: "mock".into(),
             base_url: "http://127.0.0.1:1/".into(),
@@ -682,5 +714,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         assert_eq!(git_commit(tmp.path()), None);
         assert_eq!(git_commit(Path::new("/nonexistent/dir")), None);
+        assert_eq!(GitCommit::start(tmp.path()).finish(), None);
+        assert_eq!(
+            GitCommit::start(Path::new("/nonexistent/dir")).finish(),
+            None
+        );
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        assert_eq!(GitCommit::start(here).finish(), git_commit(here));
     }
 }

@@ -1394,7 +1394,7 @@ async fn a_silent_token_endpoint_errors_each_case_within_its_timeout() {
         "two cases waiting on a silent token endpoint took {:?}",
         ran.elapsed
     );
-    for r in ran.results.iter().filter(|r| r.id.suite == "t") {
+    for r in ran.results.iter().filter(|r| &*r.id.suite == "t") {
         assert_eq!(r.outcome, Outcome::Errored, "{}", failure_detail(r));
         assert_step_error(r, "cannot obtain a token");
         assert_step_error(r, "timed out");

@@ -58,9 +58,9 @@ const P: &str = "http://127.0.0.1:40001/";
 const L: &str = "http://127.0.0.1:40002/";
 
 fn case(id: CaseId, outcome: Outcome, steps: Vec<StepResult>) -> CaseResult {
-    let base = if id.suite == "palisade" { P } else { L };
+    let base = if &*id.suite == "palisade" { P } else { L };
     CaseResult {
-        file: format!("cases/{}/{}.yaml", id.suite, id.file).into(),
+        file: std::path::PathBuf::from(format!("cases/{}/{}.yaml", id.suite, id.file)).into(),
         id,
         tags: vec!["read".into()],
         target: "mock".into(),
@@ -532,4 +532,53 @@ async fn drift_between_two_mock_runs_shows_the_fault() {
     let again = drift::diff(&new, &new);
     assert!(again.is_empty() && !again.still_failing.is_empty());
     assert_eq!(again.exit_code(FailOn::NewFailures), 0);
+}
+
+/// `conform run` writes its JUnit a batch of cases at a time; the text must be
+/// exactly the whole report's, whatever the order of the results.
+#[test]
+fn streamed_junit_is_the_whole_report_text() {
+    use conform::report::junit;
+    let mut results = Vec::new();
+    for copy in 0..120 {
+        for mut r in fixed_results() {
+            r.id.name = format!("{} #{copy:03}", r.id.name);
+            results.push(r);
+        }
+    }
+    // Results arrive in completion order, not id order.
+    results.reverse();
+    let third = results.len() / 3;
+    results.rotate_left(third);
+    assert!(results.len() > 600, "more than two batches per suite");
+    let with_property = |mut report: quick_junit::Report| {
+        for ts in &mut report.test_suites {
+            ts.add_property(quick_junit::Property::new("coverage.operations", "3/4"));
+        }
+        report
+    };
+    let whole = junit::render(&with_property(junit::build(&results))).unwrap();
+    let mut streamed = Vec::new();
+    junit::write_streamed(
+        &with_property(junit::skeleton(&results)),
+        &results,
+        &mut streamed,
+    )
+    .unwrap();
+    let streamed = String::from_utf8(streamed).unwrap();
+    assert!(
+        whole == streamed,
+        "streamed JUnit differs from the whole report"
+    );
+    assert_eq!(whole.matches("<testcase ").count(), results.len());
+    // Fewer than a batch, and no case at all, too.
+    let none: Vec<CaseResult> = Vec::new();
+    for few in [&results[..3], &none[..]] {
+        let mut out = Vec::new();
+        junit::write_streamed(&junit::skeleton(few), few, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            junit::render(&junit::build(few)).unwrap()
+        );
+    }
 }

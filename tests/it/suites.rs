@@ -40,7 +40,7 @@ async fn shipped_suites_pass_against_the_embedded_mock() {
         .map(conform::report::human::failure_detail)
         .collect();
     assert!(bad.is_empty(), "{}", bad.join("\n"));
-    let per_suite = |s: &str| results.iter().filter(|r| r.id.suite == s).count();
+    let per_suite = |s: &str| results.iter().filter(|r| &*r.id.suite == s).count();
     assert!(
         per_suite("palisade") >= 30,
         "palisade has {} cases",

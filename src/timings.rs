@@ -1,0 +1,47 @@
+//! `CONFORM_TIMINGS=1`: the time each stage of a run took, on stderr, for
+//! profiling (`conform bench` and the README's "Benchmark" section say where
+//! a run's time goes). Off, a mark costs one relaxed atomic load.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+struct Clock {
+    start: Instant,
+    last: std::sync::Mutex<Instant>,
+}
+
+fn clock() -> Option<&'static Clock> {
+    static CLOCK: OnceLock<Option<Clock>> = OnceLock::new();
+    CLOCK
+        .get_or_init(|| {
+            std::env::var_os("CONFORM_TIMINGS")
+                .is_some_and(|v| !v.is_empty() && v != "0")
+                .then(|| {
+                    let now = Instant::now();
+                    Clock {
+                        start: now,
+                        last: std::sync::Mutex::new(now),
+                    }
+                })
+        })
+        .as_ref()
+}
+
+/// Starts the clock (call first thing); a no-op unless `CONFORM_TIMINGS` is set.
+pub fn start() {
+    let _ = clock();
+}
+
+/// Prints how long the stage that ends here took, and the time since start.
+pub fn mark(stage: &str) {
+    if let Some(c) = clock() {
+        let now = Instant::now();
+        let mut last = c.last.lock().unwrap_or_else(|e| e.into_inner());
+        eprintln!(
+            "timing: {stage:<28} {:>9.3} ms  (at {:>9.3} ms)",
+            (now - *last).as_secs_f64() * 1e3,
+            (now - c.start).as_secs_f64() * 1e3
+        );
+        *last = now;
+    }
+}
