@@ -841,12 +841,19 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         shard: shard.clone(),
         ..meta
     };
-    let summary = crate::report::summary::Summary::build(&results, meta, Some(&catalog));
     let summary_path = args.reports.join("summary.json");
-    summary
-        .write(&summary_path)
+    crate::report::summary::write_streamed(&results, &meta, Some(&catalog), &summary_path)
         .map_err(|e| io("the summary", &summary_path, e))?;
     crate::timings::mark("summary.json");
+    // The Markdown summary shows only the cases that did not pass; drift
+    // compares every case, so only a run with a baseline builds them all.
+    let summary = if baseline.is_some() {
+        crate::report::summary::Summary::build(&results, meta, Some(&catalog))
+    } else {
+        crate::report::summary::Summary::build_with(&results, meta, Some(&catalog), |r| {
+            r.outcome != crate::result::Outcome::Passed
+        })
+    };
     let coverage_path = args.reports.join("coverage.json");
     coverage
         .write(&coverage_path)

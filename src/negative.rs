@@ -75,7 +75,7 @@ fn negative_case(case: &PlannedCase, j: usize, rule: &str, body: Value) -> Plann
     c.steps.truncate(j + 1);
     let step = &mut c.steps[j];
     step.name = format!("{} with an invalid body ({rule})", step.name);
-    step.body = Some(BodySpec::Json(JsonTemplate::Lit(body)));
+    step.body = Some(Box::new(BodySpec::Json(JsonTemplate::Lit(body))));
     let four_xx = StatusCheck::compile(
         &StatusSpec(vec![StatusItem::Class("4xx".into())]),
         Pos::default(),

@@ -172,7 +172,8 @@ pub struct PlannedStep {
     /// Extra headers.
     pub headers: Vec<(String, Template)>,
     /// Body.
-    pub body: Option<BodySpec>,
+    /// (Boxed: most steps send none, and a plan is held for every case.)
+    pub body: Option<Box<BodySpec>>,
     /// Timeout for this step, if set.
     pub timeout: Option<Duration>,
     /// Wait before sending.
@@ -351,6 +352,9 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
         };
         crate::timings::mark("parse (YAML)");
         let file = crate::case::load::ParsedFile { source, def };
+        // Each case's raw model is dropped as soon as it is planned, so a large
+        // file's model never sits beside all of its plans.
+        let defs = file.def.cases;
         let stem = file
             .source
             .path
@@ -367,8 +371,8 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
         };
         let mut seen = BTreeSet::new();
         // Exact growth, one file at a time: no doubling slack over every plan.
-        cases.reserve_exact(file.def.cases.len());
-        for c in &file.def.cases {
+        cases.reserve_exact(defs.len());
+        for c in defs {
             if !seen.insert(c.name.value.clone()) {
                 fctx.err(
                     Pos::from_location(&c.name.referenced),
@@ -380,7 +384,7 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
                 file: stem.clone(),
                 name: c.name.value.clone(),
             };
-            if let Some(pc) = fctx.case(c, id, &path, &suite_vars) {
+            if let Some(pc) = fctx.case(&c, id, &path, &suite_vars) {
                 cases.push(pc);
             }
         }
@@ -763,7 +767,7 @@ impl Ctx<'_> {
             path_text: r.path.value.clone(),
             query,
             headers,
-            body,
+            body: body.map(Box::new),
             timeout,
             delay,
             request_schema,

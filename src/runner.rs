@@ -262,7 +262,7 @@ fn build(
         }
     }
     let mut headers: Vec<(String, String)> = vec![("accept".into(), "application/json".into())];
-    let body = match &step.body {
+    let body = match step.body.as_deref() {
         None => None,
         Some(BodySpec::Json(t)) => {
             headers.push(("content-type".into(), "application/json".into()));

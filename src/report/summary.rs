@@ -436,38 +436,27 @@ impl Summary {
     /// `catalog`, each step records the documented operation it called, which
     /// keys response-shape drift independently of how cases write their paths.
     pub fn build(results: &[CaseResult], run: RunMeta, catalog: Option<&Catalog>) -> Summary {
-        let mut sorted: Vec<&CaseResult> = results.iter().collect();
-        sorted.sort_by(|a, b| a.id.cmp(&b.id));
-        let paths = super::Relative::new();
-        let cases: Vec<CaseRecord> = sorted
+        Self::build_with(results, run, catalog, |_| true)
+    }
+
+    /// As [`build`](Self::build), with the totals and suites of every result
+    /// but a record only for the cases `keep` accepts. `conform run` builds its
+    /// Markdown summary, which shows only the cases that did not pass, from
+    /// such a summary, and streams `summary.json` with [`write_streamed`].
+    pub fn build_with(
+        results: &[CaseResult],
+        run: RunMeta,
+        catalog: Option<&Catalog>,
+        keep: impl Fn(&CaseResult) -> bool,
+    ) -> Summary {
+        let view = View::new(results, &run, catalog);
+        let cases = view
+            .sorted
             .iter()
-            .map(|r| CaseRecord::of(r, catalog, &paths))
+            .filter(|r| keep(r))
+            .map(|r| CaseRecord::of(r, catalog, &view.paths))
             .collect();
-        let mut totals = SummaryTotals {
-            cases: cases.len(),
-            ..SummaryTotals::default()
-        };
-        for c in &cases {
-            match c.outcome {
-                CaseOutcome::Pass => totals.pass += 1,
-                CaseOutcome::Fail => totals.fail += 1,
-                CaseOutcome::Error => totals.error += 1,
-                CaseOutcome::Skip => totals.skip += 1,
-                CaseOutcome::Flaky => totals.flaky += 1,
-            }
-        }
-        let mut suites: Vec<SuiteRecord> = Vec::new();
-        for r in &sorted {
-            match suites.iter_mut().find(|s| *s.name == *r.id.suite) {
-                Some(s) => s.cases += 1,
-                None => suites.push(SuiteRecord {
-                    name: r.id.suite.to_string(),
-                    target: r.target.clone(),
-                    base_url: r.base_url.clone(),
-                    cases: 1,
-                }),
-            }
-        }
+        let (totals, suites) = (view.totals, view.suites);
         Summary {
             schema_version: SCHEMA_VERSION,
             run,
@@ -524,6 +513,98 @@ impl Summary {
     /// Writes [`to_json`](Self::to_json)'s text to `path` atomically, streamed.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         super::junit::write_atomic_with(path, |w| self.write_to(w))
+    }
+}
+
+/// `summary.json` for `results`, the same text as [`Summary::build`] then
+/// [`Summary::write`], with one case record built at a time: a run of ten
+/// thousand cases never holds a second copy of its results as records.
+pub fn write_streamed(
+    results: &[CaseResult],
+    run: &RunMeta,
+    catalog: Option<&Catalog>,
+    path: &Path,
+) -> std::io::Result<()> {
+    let view = View::new(results, run, catalog);
+    super::junit::write_atomic_with(path, |w| {
+        super::json::write_pretty(&mut *w, &view)?;
+        std::io::Write::write_all(w, b"\n")
+    })
+}
+
+/// A summary over borrowed results: everything but the case records, which
+/// are made as they are serialized.
+struct View<'a> {
+    run: &'a RunMeta,
+    totals: SummaryTotals,
+    suites: Vec<SuiteRecord>,
+    sorted: Vec<&'a CaseResult>,
+    catalog: Option<&'a Catalog>,
+    paths: super::Relative,
+}
+
+impl<'a> View<'a> {
+    fn new(results: &'a [CaseResult], run: &'a RunMeta, catalog: Option<&'a Catalog>) -> Self {
+        let mut sorted: Vec<&CaseResult> = results.iter().collect();
+        sorted.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut totals = SummaryTotals {
+            cases: sorted.len(),
+            ..SummaryTotals::default()
+        };
+        for r in &sorted {
+            match CaseOutcome::of(&r.outcome) {
+                CaseOutcome::Pass => totals.pass += 1,
+                CaseOutcome::Fail => totals.fail += 1,
+                CaseOutcome::Error => totals.error += 1,
+                CaseOutcome::Skip => totals.skip += 1,
+                CaseOutcome::Flaky => totals.flaky += 1,
+            }
+        }
+        let mut suites: Vec<SuiteRecord> = Vec::new();
+        for r in &sorted {
+            match suites.iter_mut().find(|s| *s.name == *r.id.suite) {
+                Some(s) => s.cases += 1,
+                None => suites.push(SuiteRecord {
+                    name: r.id.suite.to_string(),
+                    target: r.target.clone(),
+                    base_url: r.base_url.clone(),
+                    cases: 1,
+                }),
+            }
+        }
+        View {
+            run,
+            totals,
+            suites,
+            sorted,
+            catalog,
+            paths: super::Relative::new(),
+        }
+    }
+}
+
+/// Field for field what `#[derive(Serialize)]` on [`Summary`] writes.
+impl Serialize for View<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        struct Cases<'v, 'a>(&'v View<'a>);
+        impl Serialize for Cases<'_, '_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let v = self.0;
+                serializer.collect_seq(
+                    v.sorted
+                        .iter()
+                        .map(|r| CaseRecord::of(r, v.catalog, &v.paths)),
+                )
+            }
+        }
+        let mut st = serializer.serialize_struct("Summary", 5)?;
+        st.serialize_field("schema_version", &SCHEMA_VERSION)?;
+        st.serialize_field("run", self.run)?;
+        st.serialize_field("totals", &self.totals)?;
+        st.serialize_field("suites", &self.suites)?;
+        st.serialize_field("cases", &Cases(self))?;
+        st.end()
     }
 }
 

@@ -582,3 +582,32 @@ fn streamed_junit_is_the_whole_report_text() {
         );
     }
 }
+
+/// `conform run` streams summary.json from its results and builds the Markdown
+/// summary from the cases that did not pass: both must say what the whole
+/// summary says.
+#[test]
+fn streamed_summary_and_markdown_are_the_whole_summarys() {
+    use conform::report::{markdown, summary};
+    let mut results = fixed_results();
+    results.reverse();
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog();
+    for cat in [None, Some(&catalog)] {
+        let whole = Summary::build(&results, meta("2025-01-31T12:00:00Z"), cat);
+        let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+        whole.write(&a).unwrap();
+        summary::write_streamed(&results, &meta("2025-01-31T12:00:00Z"), cat, &b).unwrap();
+        let (a, b) = (
+            std::fs::read_to_string(a).unwrap(),
+            std::fs::read_to_string(b).unwrap(),
+        );
+        assert!(a == b, "streamed summary.json differs:\n{a}\n---\n{b}");
+        let bad = Summary::build_with(&results, meta("2025-01-31T12:00:00Z"), cat, |r| {
+            r.outcome != Outcome::Passed
+        });
+        assert!(bad.cases.len() < whole.cases.len());
+        assert_eq!((&bad.totals, &bad.suites), (&whole.totals, &whole.suites));
+        assert_eq!(markdown::render(&bad, None), markdown::render(&whole, None));
+    }
+}
