@@ -809,28 +809,6 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     };
     let coverage = crate::coverage::compute(&results, &catalog);
     crate::timings::mark("coverage");
-    // Each report is built, written and dropped before the next, so a large
-    // run holds the results plus one report at a time.
-    {
-        let mut xml = junit::skeleton(&results);
-        coverage.add_to_junit(&mut xml);
-        if let Some(info) = &shard {
-            for ts in &mut xml.test_suites {
-                ts.add_property(quick_junit::Property::new(
-                    "shard",
-                    format!("{}/{}", info.index, info.total),
-                ));
-                ts.add_property(quick_junit::Property::new(
-                    "selection",
-                    info.selection.as_str(),
-                ));
-            }
-        }
-        junit::write_atomic_with(&s.junit, |w| junit::write_streamed(&xml, &results, w))
-            .map_err(|e| io("the JUnit report", &s.junit, e))?;
-    }
-    crate::mem::release_free_memory();
-    crate::timings::mark("JUnit");
     let meta = crate::report::summary::RunMeta::with_commit(
         s.target.clone(),
         s.base_url.clone(),
@@ -842,9 +820,37 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         ..meta
     };
     let summary_path = args.reports.join("summary.json");
-    crate::report::summary::write_streamed(&results, &meta, Some(&catalog), &summary_path)
-        .map_err(|e| io("the summary", &summary_path, e))?;
-    crate::timings::mark("summary.json");
+    // Both reports stream from the results (a batch of cases or one record at
+    // a time), so they are written side by side, on two threads.
+    let (junit_written, summary_written) = std::thread::scope(|scope| {
+        let junit_writer = scope.spawn(|| {
+            let mut xml = junit::skeleton(&results);
+            coverage.add_to_junit(&mut xml);
+            if let Some(info) = &shard {
+                for ts in &mut xml.test_suites {
+                    ts.add_property(quick_junit::Property::new(
+                        "shard",
+                        format!("{}/{}", info.index, info.total),
+                    ));
+                    ts.add_property(quick_junit::Property::new(
+                        "selection",
+                        info.selection.as_str(),
+                    ));
+                }
+            }
+            junit::write_atomic_with(&s.junit, |w| junit::write_streamed(&xml, &results, w))
+        });
+        let summary_written =
+            crate::report::summary::write_streamed(&results, &meta, Some(&catalog), &summary_path);
+        let junit_written = junit_writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the JUnit writer panicked")));
+        (junit_written, summary_written)
+    });
+    junit_written.map_err(|e| io("the JUnit report", &s.junit, e))?;
+    summary_written.map_err(|e| io("the summary", &summary_path, e))?;
+    crate::mem::release_free_memory();
+    crate::timings::mark("JUnit + summary.json");
     // The Markdown summary shows only the cases that did not pass; drift
     // compares every case, so only a run with a baseline builds them all.
     let summary = if baseline.is_some() {

@@ -96,10 +96,10 @@ pub struct CaseResult {
     pub file: std::sync::Arc<std::path::Path>,
     /// Tags.
     pub tags: Vec<String>,
-    /// Target name.
-    pub target: String,
-    /// Base URL used.
-    pub base_url: String,
+    /// Target name (shared by every case of the suite).
+    pub target: std::sync::Arc<str>,
+    /// Base URL used (shared likewise).
+    pub base_url: std::sync::Arc<str>,
     /// How it ended.
     pub outcome: Outcome,
     /// Steps then cleanup steps.

@@ -29,6 +29,8 @@ pub struct Target {
     pub read_only: bool,
     /// The credential, if the suite has an auth scheme.
     pub auth: Option<ResolvedAuth>,
+    /// `name` and `base_url` as text, shared by every case result of the suite.
+    pub labels: (std::sync::Arc<str>, std::sync::Arc<str>),
 }
 
 /// What the user asked for.
@@ -163,6 +165,7 @@ pub fn resolve(
         )?),
     };
     Ok(Target {
+        labels: (name.as_str().into(), base_url.as_str().into()),
         name,
         base_url,
         read_only,

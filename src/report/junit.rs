@@ -61,8 +61,8 @@ pub fn skeleton(results: &[CaseResult]) -> Report {
     for (suite, cases) in by_suite {
         let mut ts = TestSuite::new(suite);
         if let Some(first) = cases.iter().min_by(|a, b| a.id.cmp(&b.id)) {
-            ts.add_property(Property::new("target", first.target.as_str()));
-            ts.add_property(Property::new("base_url", first.base_url.as_str()));
+            ts.add_property(Property::new("target", &*first.target));
+            ts.add_property(Property::new("base_url", &*first.base_url));
         }
         // The counts `TestSuite::add_test_case` would make.
         for r in cases {

@@ -397,7 +397,7 @@ impl CaseRecord {
             file: paths.show(&r.file),
             name: r.id.name.clone(),
             tags: r.tags.clone(),
-            target: r.target.clone(),
+            target: r.target.to_string(),
             outcome: CaseOutcome::of(&r.outcome),
             skip_reason: match &r.outcome {
                 Outcome::Skipped(why) => Some(why.clone()),
@@ -566,8 +566,8 @@ impl<'a> View<'a> {
                 Some(s) => s.cases += 1,
                 None => suites.push(SuiteRecord {
                     name: r.id.suite.to_string(),
-                    target: r.target.clone(),
-                    base_url: r.base_url.clone(),
+                    target: r.target.to_string(),
+                    base_url: r.base_url.to_string(),
                     cases: 1,
                 }),
             }
