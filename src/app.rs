@@ -667,9 +667,9 @@ fn remove_stale(path: &Path) -> Result<(), ExpectedError> {
 }
 
 fn cmd_bench(args: crate::cli::BenchArgs) -> Result<u8, ExpectedError> {
-    if args.sizes.iter().chain(&args.jobs).any(|n| *n == 0) {
+    if args.sizes.iter().chain(&args.jobs).any(|n| *n == 0) || args.repeat == 0 {
         return Err(ExpectedError::Usage(
-            "--n and --jobs values must be at least 1".into(),
+            "--n, --jobs and --repeat values must be at least 1".into(),
         ));
     }
     let binary = std::env::current_exe()
@@ -680,6 +680,7 @@ fn cmd_bench(args: crate::cli::BenchArgs) -> Result<u8, ExpectedError> {
         url: args.url,
         schemas: args.schemas,
         binary,
+        repeat: args.repeat,
     };
     let results = crate::bench::run(&opts).map_err(ExpectedError::Setup)?;
     Ok(if results.iter().all(|m| m.exit == 0) {

@@ -33,6 +33,9 @@ pub struct BenchOptions {
     pub schemas: PathBuf,
     /// The conform binary to run.
     pub binary: PathBuf,
+    /// Runs of each measurement; the median wall and CPU time and the largest
+    /// peak RSS are reported.
+    pub repeat: usize,
 }
 
 /// One measured configuration.
@@ -46,11 +49,11 @@ pub struct Measurement {
     pub wall: Duration,
     /// User + system CPU time of that process.
     pub cpu: Duration,
-    /// Peak resident set size, bytes.
+    /// Peak resident set size, bytes (the largest of the runs).
     pub peak_rss: u64,
     /// Exit code of the run (0 expected).
     pub exit: i32,
-    /// The bare loop's time for the same N (sequential).
+    /// The bare loop's time for the same N (sequential; the median of the runs).
     pub bare: Duration,
 }
 
@@ -190,6 +193,14 @@ pub async fn bare_loop(base: &str, n: usize, schemas: &Path) -> Result<Duration,
     Ok(started.elapsed())
 }
 
+/// The middle value (the lower of the two middle ones for an even count).
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort_unstable();
+    v.get(v.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or_default()
+}
+
 /// Runs every configuration; prints a table and returns the measurements.
 pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -217,8 +228,10 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
         .unwrap_or_else(|| mock.as_ref().map(|m| m.base_url()).unwrap_or_default());
     let mut out = Vec::new();
     println!(
-        "workload W against {}: GET /v2/users/<n>, 2 JSONPath checks, schema v2User, JUnit written",
-        opts.url.as_deref().unwrap_or("the embedded mock")
+        "workload W against {}: GET /v2/users/<n>, 2 JSONPath checks, schema v2User, JUnit written \
+         (median of {} runs each, peak RSS the largest)",
+        opts.url.as_deref().unwrap_or("the embedded mock"),
+        opts.repeat.max(1)
     );
     println!(
         "{:>6} {:>4} {:>9} {:>10} {:>9} {:>9} {:>9} {:>10} {:>8}",
@@ -228,11 +241,25 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         write_workload(dir.path(), n, opts.url.as_deref(), &opts.schemas)
             .map_err(|e| e.to_string())?;
-        let bare = rt.block_on(bare_loop(&base, n, &opts.schemas))?;
+        let mut bares = Vec::with_capacity(opts.repeat);
+        for _ in 0..opts.repeat.max(1) {
+            bares.push(rt.block_on(bare_loop(&base, n, &opts.schemas))?);
+        }
+        let bare = median(&mut bares);
         for &jobs in &opts.jobs {
-            let (wall, cpu, peak_rss, exit) =
-                measure_run(&opts.binary, dir.path(), jobs, opts.url.is_some())
-                    .map_err(|e| e.to_string())?;
+            let (mut walls, mut cpus, mut peak_rss, mut exit) = (Vec::new(), Vec::new(), 0, 0);
+            for _ in 0..opts.repeat.max(1) {
+                let (wall, cpu, rss, code) =
+                    measure_run(&opts.binary, dir.path(), jobs, opts.url.is_some())
+                        .map_err(|e| e.to_string())?;
+                walls.push(wall);
+                cpus.push(cpu);
+                peak_rss = peak_rss.max(rss);
+                if code != 0 {
+                    exit = code;
+                }
+            }
+            let (wall, cpu) = (median(&mut walls), median(&mut cpus));
             let m = Measurement {
                 n,
                 jobs,
@@ -264,4 +291,36 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
     }
     drop(mock);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_ignores_one_noisy_run() {
+        let ms = Duration::from_millis;
+        assert_eq!(median(&mut [ms(90), ms(300), ms(95)]), ms(95));
+        assert_eq!(median(&mut [ms(90), ms(95), ms(300), ms(100)]), ms(95));
+        assert_eq!(median(&mut [ms(7)]), ms(7));
+        assert_eq!(median(&mut []), Duration::ZERO);
+    }
+
+    #[test]
+    fn workload_w_is_what_the_readme_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let schemas = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/palisade");
+        write_workload(dir.path(), 2500, None, &schemas).unwrap();
+        let suites = crate::app::load_and_plan(&dir.path().join("cases"))
+            .unwrap_or_else(|e| panic!("workload W does not load: {e}"));
+        let cases: Vec<_> = suites.iter().flat_map(|s| &s.cases).collect();
+        assert_eq!(cases.len(), 2500);
+        let last = cases.iter().find(|c| c.id.name == "get user 2500").unwrap();
+        assert_eq!(last.steps[0].path_text, "/v2/users/2500");
+        assert_eq!(
+            last.steps[0].checks.len(),
+            4,
+            "status, two JSONPaths, schema"
+        );
+    }
 }

@@ -60,6 +60,10 @@ pub struct BenchArgs {
         default_value = "1,2"
     )]
     pub jobs: Vec<usize>,
+    /// Runs of each measurement (the bare loop's too); the median is reported,
+    /// so one noisy run on a shared machine does not decide a figure.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub repeat: usize,
     /// A base URL serving `GET /v2/users/<n>` (e.g. nginx on loopback); default: the embedded mock.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
