@@ -374,6 +374,26 @@ pub fn error_chain(e: &reqwest::Error) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn root_certificates_are_skipped_only_for_plain_http_without_a_proxy() {
+        let url = |u: &str| url::Url::parse(u).unwrap();
+        let (mock, sandbox) = (url("http://127.0.0.1:4000/"), url("https://sandbox.test/"));
+        let none = |_: &str| None;
+        assert!(plain_http_only([&mock], &none));
+        assert!(plain_http_only([], &none));
+        assert!(!plain_http_only([&mock, &sandbox], &none));
+        let proxied = |k: &str| (k == "https_proxy").then(|| "http://proxy:3128".to_owned());
+        assert!(!plain_http_only([&mock], &proxied));
+        let empty = |k: &str| (k == "HTTP_PROXY").then(String::new);
+        assert!(plain_http_only([&mock], &empty));
+        // Such a client still speaks plain HTTP; it only has no root to trust.
+        let opts = ClientOptions {
+            plain_http_only: true,
+            ..ClientOptions::default()
+        };
+        assert!(build_client(&opts).is_ok());
+    }
+
     fn resp(status: u16, headers: &[(&str, &str)]) -> ResponseRecord {
         ResponseRecord::new(
             status,
