@@ -65,7 +65,9 @@ impl Redactor {
             fix(why);
         }
         for step in &mut r.steps {
-            fix(&mut step.name);
+            if let std::borrow::Cow::Owned(new) = self.apply_cow(&step.name) {
+                step.name = new.into();
+            }
             step.request_line.as_mut().map(fix);
             step.path.as_mut().map(fix);
             step.body_preview.as_mut().map(fix);
