@@ -315,11 +315,8 @@ mod tests {
             .unwrap_or_else(|e| panic!("workload W does not load: {e}"));
         let cases: Vec<_> = suites.iter().flat_map(|s| &s.cases).collect();
         assert_eq!(cases.len(), 2500);
-        let last = cases
-            .iter()
-            .find(|c| &*c.id.name == "get user 2500")
-            .unwrap();
-        assert_eq!(&*last.steps[0].path_text, "/v2/users/2500");
+        let last = cases.iter().find(|c| c.id.name == "get user 2500").unwrap();
+        assert_eq!(last.steps[0].path_text, "/v2/users/2500");
         assert_eq!(
             last.steps[0].checks.len(),
             4,

@@ -69,12 +69,12 @@ pub fn bodies(dir: &Path, schema: &str) -> Vec<(String, Value)> {
 
 fn negative_case(case: &PlannedCase, j: usize, rule: &str, body: Value) -> PlannedCase {
     let mut c = case.clone();
-    c.id.name = format!("{} [negative: {rule}]", case.id.name).into();
+    c.id.name = format!("{} [negative: {rule}]", case.id.name);
     c.tags
         .extend(["negative".to_owned(), "generated".to_owned()]);
     c.steps.truncate(j + 1);
     let step = &mut c.steps[j];
-    step.name = format!("{} with an invalid body ({rule})", step.name).into();
+    step.name = format!("{} with an invalid body ({rule})", step.name);
     step.body = Some(Box::new(BodySpec::Json(JsonTemplate::Lit(body))));
     let four_xx = StatusCheck::compile(
         &StatusSpec(vec![StatusItem::Class("4xx".into())]),

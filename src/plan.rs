@@ -39,8 +39,8 @@ pub struct CaseId {
     pub suite: std::sync::Arc<str>,
     /// Case file stem (shared by every case of the file).
     pub file: std::sync::Arc<str>,
-    /// Case name (shared by the plan and the result).
-    pub name: std::sync::Arc<str>,
+    /// Case name.
+    pub name: String,
 }
 
 impl std::fmt::Display for CaseId {
@@ -159,14 +159,14 @@ impl PlannedCase {
 /// A compiled step.
 #[derive(Debug, Clone)]
 pub struct PlannedStep {
-    /// Name for reports (shared with every result of the step).
-    pub name: std::sync::Arc<str>,
+    /// Name for reports.
+    pub name: String,
     /// HTTP method, uppercase.
     pub method: String,
     /// Path template.
     pub path: Template,
-    /// The path template as written (shared with every result of the step).
-    pub path_text: std::sync::Arc<str>,
+    /// The path template as written.
+    pub path_text: String,
     /// Query parameters.
     pub query: Vec<(String, Template)>,
     /// Extra headers.
@@ -382,7 +382,7 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
             let id = CaseId {
                 suite: suite_name.clone(),
                 file: stem.clone(),
-                name: c.name.value.as_str().into(),
+                name: c.name.value.clone(),
             };
             if let Some(pc) = fctx.case(&c, id, &path, &suite_vars) {
                 cases.push(pc);
@@ -761,10 +761,10 @@ impl Ctx<'_> {
             .map(|n| n.value.clone())
             .unwrap_or_else(|| format!("{method} {}", r.path.value));
         (self.diags.0.len() == before).then(|| PlannedStep {
-            name: name.into(),
+            name,
             method,
             path: path.expect("no diagnostic means the path parsed"),
-            path_text: r.path.value.as_str().into(),
+            path_text: r.path.value.clone(),
             query,
             headers,
             body: body.map(Box::new),

@@ -65,9 +65,7 @@ impl Redactor {
             fix(why);
         }
         for step in &mut r.steps {
-            if let std::borrow::Cow::Owned(new) = self.apply_cow(&step.name) {
-                step.name = new.into();
-            }
+            fix(&mut step.name);
             step.request_line.as_mut().map(fix);
             step.path.as_mut().map(fix);
             step.body_preview.as_mut().map(fix);

@@ -54,11 +54,11 @@ pub struct StepResult {
     /// True for a cleanup step.
     pub cleanup: bool,
     /// Step name.
-    pub name: std::sync::Arc<str>,
+    pub name: String,
     /// HTTP method, as planned.
     pub method: String,
     /// The path template as written in the case (`/v2/users/{{user_id}}`).
-    pub path_template: std::sync::Arc<str>,
+    pub path_template: String,
     /// The rendered path sent, relative to the base URL, without the query (when built).
     pub path: Option<String>,
     /// `GET http://…`, when the request was built.

@@ -140,7 +140,7 @@ pub async fn run_case(
                 result.steps.push(not_run(
                     0,
                     false,
-                    format!("variable `{k}`").into(),
+                    format!("variable `{k}`"),
                     StepOutcome::Errored(e),
                 ));
                 result.duration = started.elapsed();
@@ -222,18 +222,13 @@ fn blank(step: &PlannedStep, index: usize, cleanup: bool, outcome: StepOutcome) 
     r
 }
 
-fn not_run(
-    index: usize,
-    cleanup: bool,
-    name: std::sync::Arc<str>,
-    outcome: StepOutcome,
-) -> StepResult {
+fn not_run(index: usize, cleanup: bool, name: String, outcome: StepOutcome) -> StepResult {
     StepResult {
         index,
         cleanup,
         name,
         method: String::new(),
-        path_template: "".into(),
+        path_template: String::new(),
         path: None,
         request_line: None,
         shape: None,

@@ -157,7 +157,7 @@ pub fn compute(results: &[CaseResult], catalog: &Catalog) -> Coverage {
                         .entry((
                             ops.suite.as_str(),
                             step.method.clone(),
-                            step.path_template.to_string(),
+                            step.path_template.clone(),
                         ))
                         .or_default()
                         .insert(r.id.to_string());

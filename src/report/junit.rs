@@ -138,7 +138,7 @@ fn test_case(r: &CaseResult, paths: &super::Relative) -> TestCase {
             s
         }
     };
-    let mut tc = TestCase::new(&*r.id.name, status);
+    let mut tc = TestCase::new(r.id.name.as_str(), status);
     tc.set_classname(format!("{}.{}", r.id.suite, r.id.file));
     tc.set_time(r.duration);
     tc.extra.insert("file".into(), paths.show(&r.file).into());

@@ -56,7 +56,7 @@ struct Failure<'a> {
 fn contract_failure<'a>(results: &'a [CaseResult], case: &str, step_title: &str) -> Failure<'a> {
     let r = results
         .iter()
-        .find(|r| &*r.id.name == case)
+        .find(|r| r.id.name == case)
         .unwrap_or_else(|| panic!("no result for case `{case}`: {results:#?}"));
     assert_eq!(r.outcome, Outcome::Failed, "{}", failure_detail(r));
     assert_eq!(r.id.to_string(), format!("t::c::{case}"));
@@ -694,7 +694,7 @@ cases:
 "#;
     let results = run(&server, yaml).await;
     assert_eq!(results.len(), 2);
-    let by = |n: &str| results.iter().find(|r| &*r.id.name == n).unwrap();
+    let by = |n: &str| results.iter().find(|r| r.id.name == n).unwrap();
     assert_eq!(by("fails").outcome, Outcome::Failed);
     assert_eq!(by("errors").outcome, Outcome::Errored);
     assert_eq!(Totals::of(&results).exit_code(), exit::RUNTIME);
@@ -998,7 +998,7 @@ cases:
     assert_eq!(results.len(), 2);
     let f = contract_failure(&results, "broken", r#"step 1 "bad""#);
     assert_check(&f, "status", "200", "500");
-    let healthy = results.iter().find(|r| &*r.id.name == "healthy").unwrap();
+    let healthy = results.iter().find(|r| r.id.name == "healthy").unwrap();
     assert_eq!(
         healthy.outcome,
         Outcome::Passed,

@@ -378,7 +378,7 @@ impl Ran {
     fn case(&self, name: &str) -> &CaseResult {
         self.results
             .iter()
-            .find(|r| &*r.id.name == name)
+            .find(|r| r.id.name == name)
             .unwrap_or_else(|| panic!("no case `{name}`: {:#?}", self.results))
     }
 

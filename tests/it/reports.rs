@@ -342,12 +342,12 @@ fn coverage_json_and_text_snapshot() {
 fn drift_rendering_snapshot() {
     let old = fixed_summary();
     let mut results = fixed_results();
-    results.retain(|r| &*r.id.name != "an unknown id is 404");
+    results.retain(|r| r.id.name != "an unknown id is 404");
     for r in &mut results {
-        if &*r.id.name == "renaming a user is stored" {
+        if r.id.name == "renaming a user is stored" {
             r.outcome = Outcome::Passed;
         }
-        if &*r.id.name == "create then get a user" {
+        if r.id.name == "create then get a user" {
             r.outcome = Outcome::Failed;
             r.steps[1].shape = Some(conform::shape::interned(
                 &json!({"id": "u1", "firstName": "Joe", "roles": "ADMINISTRATOR", "status": "ENABLED", "mfa": true}),
@@ -411,7 +411,7 @@ fn removing_a_case_lowers_coverage() {
     let all = fixed_results();
     let before = coverage::compute(&all, &cat);
     let mut fewer = all.clone();
-    fewer.retain(|r| &*r.id.name != "creating a name twice is refused");
+    fewer.retain(|r| r.id.name != "creating a name twice is refused");
     let after = coverage::compute(&fewer, &cat);
     assert_eq!(after.operations.covered, before.operations.covered - 1);
     assert_eq!(after.statuses.covered, before.statuses.covered - 1);
@@ -542,7 +542,7 @@ fn streamed_junit_is_the_whole_report_text() {
     let mut results = Vec::new();
     for copy in 0..120 {
         for mut r in fixed_results() {
-            r.id.name = format!("{} #{copy:03}", r.id.name).into();
+            r.id.name = format!("{} #{copy:03}", r.id.name);
             results.push(r);
         }
     }

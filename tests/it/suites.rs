@@ -283,7 +283,7 @@ async fn generated_negative_cases_pass_on_the_mock_and_catch_validation_faults()
         let caught: Vec<&str> = results
             .iter()
             .filter(|r| r.outcome == Outcome::Failed && r.tags.iter().any(|t| t == "generated"))
-            .map(|r| &*r.id.name)
+            .map(|r| r.id.name.as_str())
             .collect();
         assert!(
             !caught.is_empty(),

@@ -72,7 +72,7 @@ fn named(name: &str) -> RunOptions {
 fn case<'a>(results: &'a [CaseResult], name: &str) -> &'a CaseResult {
     results
         .iter()
-        .find(|r| &*r.id.name == name)
+        .find(|r| r.id.name == name)
         .unwrap_or_else(|| panic!("no case `{name}` in {results:#?}"))
 }
 
