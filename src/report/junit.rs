@@ -41,10 +41,9 @@ pub fn build(results: &[CaseResult]) -> Report {
     let mut report = skeleton(results);
     let paths = super::Relative::new();
     for ts in &mut report.test_suites {
-        let (tests, failures, errors, skipped) = (ts.tests, ts.failures, ts.errors, ts.skipped);
-        ts.add_test_cases(suite_cases(results, ts.name.as_str()).map(|r| test_case(r, &paths)));
-        // The skeleton counted them already.
-        (ts.tests, ts.failures, ts.errors, ts.skipped) = (tests, failures, errors, skipped);
+        // Pushed, not added: the skeleton has counted them already.
+        let cases = suite_cases(results, ts.name.as_str()).map(|r| test_case(r, &paths));
+        ts.test_cases.extend(cases);
     }
     report
 }
