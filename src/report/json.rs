@@ -102,6 +102,30 @@ impl ScalarArraysInline {
             }
         }
     }
+
+    /// Opens an array (`Undecided` until its first element) or an object (`Block`).
+    fn open_container<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        layout: Layout,
+        bracket: &[u8],
+    ) -> io::Result<()> {
+        self.pay(w, false)?;
+        self.depth += 1;
+        self.open.push((layout, false));
+        w.write_all(bracket)
+    }
+
+    /// Closes the innermost container; a block with values ends on its own line.
+    fn close_container<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        let (layout, has_value) = self.open.pop().expect("balanced arrays and objects");
+        if has_value && layout == Layout::Block {
+            w.write_all(b"\n")?;
+            Self::indent(w, self.depth)?;
+        }
+        w.write_all(bracket)
+    }
 }
 
 macro_rules! scalar_writes {
@@ -154,20 +178,11 @@ impl Formatter for ScalarArraysInline {
     }
 
     fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pay(w, false)?;
-        self.depth += 1;
-        self.open.push((Layout::Undecided, false));
-        w.write_all(b"[")
+        self.open_container(w, Layout::Undecided, b"[")
     }
 
     fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.depth -= 1;
-        let (layout, has_value) = self.open.pop().expect("balanced arrays");
-        if has_value && layout == Layout::Block {
-            w.write_all(b"\n")?;
-            Self::indent(w, self.depth)?;
-        }
-        w.write_all(b"]")
+        self.close_container(w, b"]")
     }
 
     fn begin_array_value<W: ?Sized + Write>(&mut self, _w: &mut W, first: bool) -> io::Result<()> {
@@ -183,20 +198,11 @@ impl Formatter for ScalarArraysInline {
     }
 
     fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pay(w, false)?;
-        self.depth += 1;
-        self.open.push((Layout::Block, false));
-        w.write_all(b"{")
+        self.open_container(w, Layout::Block, b"{")
     }
 
     fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.depth -= 1;
-        let (_, has_value) = self.open.pop().expect("balanced objects");
-        if has_value {
-            w.write_all(b"\n")?;
-            Self::indent(w, self.depth)?;
-        }
-        w.write_all(b"}")
+        self.close_container(w, b"}")
     }
 
     fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
