@@ -29,14 +29,9 @@ REQUIREMENTS=(
 VENV="$PWD/target/ci-venv"
 STAMP="$VENV/.conform-requirements"
 
-python=""
-for candidate in python3 python; do
-  if command -v "$candidate" >/dev/null 2>&1; then
-    python="$candidate"
-    break
-  fi
-done
-if [ -z "$python" ]; then
+# shellcheck source=.ci/python.sh
+. .ci/python.sh
+if ! python="$(find_python)"; then
   echo "check-examples: python3 not found (needed for check-jsonschema)" >&2
   exit 1
 fi

@@ -33,14 +33,9 @@ fail() {
   exit 2
 }
 
-python=""
-for candidate in python3 python; do
-  if command -v "$candidate" >/dev/null 2>&1; then
-    python="$candidate"
-    break
-  fi
-done
-[ -n "$python" ] || fail "python3 not found (needed for the xmlschema validator)"
+# shellcheck source=.ci/python.sh
+. "$here/python.sh"
+python="$(find_python)" || fail "python3 not found (needed for the xmlschema validator)"
 
 mkdir -p "$home"
 venv="$home/venv"
