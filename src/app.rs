@@ -56,7 +56,10 @@ pub fn main(cli: Cli) -> u8 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{e}");
+            // Not `eprintln!`: it panics when stderr is a closed pipe
+            // (`conform run 2>&1 | head`), and the exit code must stay the documented one.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr().lock(), "{e}");
             e.exit_code()
         }
     }

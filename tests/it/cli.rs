@@ -119,6 +119,26 @@ fn a_broken_case_file_is_exit_2_with_file_line_column_and_nothing_sent() {
 }
 
 #[test]
+fn load_errors_into_a_closed_pipe_keep_exit_2_and_do_not_panic() {
+    // `conform run 2>&1 | head -1`: the reader is gone before the diagnostics are written.
+    let suite = TempSuite::new(
+        "http://127.0.0.1:9",
+        "cases:\n  - name: a\n    steps:\n      - request: { method: GET, path: /x }\n        expct: { status: 200 }\n",
+    );
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let status = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["run", "--cases", "cases", "--target", "srv"])
+        .current_dir(suite.dir.path())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(writer)
+        .status()
+        .expect("the binary runs");
+    assert_eq!(status.code(), Some(2), "101 is a panic: {status:?}");
+}
+
+#[test]
 fn every_problem_in_every_file_is_reported_at_once() {
     let suite = TempSuite::new(
         "http://127.0.0.1:9",
