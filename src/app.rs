@@ -36,7 +36,7 @@ pub fn main(cli: Cli) -> u8 {
         Command::Merge(args) => crate::merge::cmd_merge(args),
         Command::Import(crate::cli::ImportCommand::Openapi(args)) => cmd_import(args),
         Command::Schema(args) => {
-            print!(
+            crate::out!(
                 "{}",
                 if args.which == "suite" {
                     crate::editor::SUITE_SCHEMA
@@ -58,8 +58,7 @@ pub fn main(cli: Cli) -> u8 {
         Err(e) => {
             // Not `eprintln!`: it panics when stderr is a closed pipe
             // (`conform run 2>&1 | head`), and the exit code must stay the documented one.
-            use std::io::Write as _;
-            let _ = writeln!(std::io::stderr().lock(), "{e}");
+            crate::errln!("{e}");
             e.exit_code()
         }
     }
@@ -131,7 +130,7 @@ fn cmd_check(args: CasesArg) -> Result<u8, ExpectedError> {
     let suites = load_and_plan(&args.cases)?;
     let cases: usize = suites.iter().map(|s| s.cases.len()).sum();
     let schemas: usize = suites.iter().map(|s| s.schemas.names().count()).sum();
-    println!(
+    crate::outln!(
         "ok: {} suites, {cases} cases, {schemas} schemas; nothing was sent",
         suites.len()
     );
@@ -184,7 +183,7 @@ fn parse_faults(names: &[String]) -> Result<Vec<Fault>, ExpectedError> {
 fn cmd_mock(args: MockArgs) -> Result<u8, ExpectedError> {
     if args.list_faults {
         for f in Fault::all() {
-            println!(
+            crate::outln!(
                 "{:<34} {:<18} {}",
                 f.name(),
                 f.api().name(),
@@ -216,12 +215,12 @@ fn cmd_mock(args: MockArgs) -> Result<u8, ExpectedError> {
         .map_err(|e| {
             ExpectedError::Setup(format!("cannot listen on 127.0.0.1:{}: {e}", args.port))
         })?;
-        println!("serving the {} mock at {}", api.name(), server.base_url());
-        println!("api key: {}", api.api_key());
+        crate::outln!("serving the {} mock at {}", api.name(), server.base_url());
+        crate::outln!("api key: {}", api.api_key());
         for f in &faults {
-            println!("fault: {} ({})", f.name(), f.description());
+            crate::outln!("fault: {} ({})", f.name(), f.description());
         }
-        println!("press Ctrl-C to stop");
+        crate::outln!("press Ctrl-C to stop");
         let _ = tokio::signal::ctrl_c().await;
         drop(server);
         Ok(exit::SUCCESS)
@@ -579,7 +578,7 @@ fn cmd_targets(args: TargetsArgs) -> Result<u8, ExpectedError> {
         mock_faults: vec![],
     };
     let s = settings(&run_args, &suites, &env)?;
-    print!("{}", targets_table(&suites, &s, &env));
+    crate::out!("{}", targets_table(&suites, &s, &env));
     Ok(exit::SUCCESS)
 }
 
@@ -646,7 +645,7 @@ fn cmd_import(args: crate::cli::ImportOpenapiArgs) -> Result<u8, ExpectedError> 
         generate_negative: args.generate_negative,
     };
     let report = crate::openapi::import_with(&args.spec, &args.suite, &args.root, &opts)?;
-    print!("{report}");
+    crate::out!("{report}");
     Ok(exit::SUCCESS)
 }
 
@@ -654,7 +653,7 @@ fn cmd_diff(args: crate::cli::DiffArgs) -> Result<u8, ExpectedError> {
     let read =
         |p: &Path| crate::report::summary::read(p).map_err(|e| ExpectedError::Usage(e.to_string()));
     let d = crate::report::drift::diff(&read(&args.old)?, &read(&args.new)?);
-    print!("{}", d.render_text());
+    crate::out!("{}", d.render_text());
     Ok(d.exit_code(args.fail_on))
 }
 
@@ -730,7 +729,7 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     crate::timings::mark("load + plan");
     if args.generate_negative {
         let n = crate::negative::expand(&mut suites);
-        eprintln!("--generate-negative: {n} negative cases derived from request schemas");
+        crate::errln!("--generate-negative: {n} negative cases derived from request schemas");
     }
     let shard = match &args.shard {
         None => None,
@@ -753,9 +752,10 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
             };
             let info = crate::shard::apply(&mut suites, k, n, durations.as_ref());
             let mine: usize = suites.iter().map(|s| s.cases.len()).sum();
-            eprintln!(
+            crate::errln!(
                 "shard {k}/{n} (from {from}): {mine} of {} cases, selection {}",
-                info.cases, info.selection
+                info.cases,
+                info.selection
             );
             Some(info)
         }
@@ -765,7 +765,7 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     let mut opts = RunOptions::from_settings(&s);
     opts.mock_faults = parse_faults(&args.mock_faults)?;
     if opts.client.insecure {
-        eprintln!(
+        crate::errln!(
             "warning: --insecure: TLS certificates are NOT verified; anyone on the network path can read and change this traffic"
         );
     }
@@ -776,9 +776,10 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         crate::timings::mark("mocks + targets");
         for (s, t) in &prepared.suites {
             if t.read_only && opts.allow_writes {
-                eprintln!(
+                crate::errln!(
                     "warning: --allow-writes: writes WILL be sent to read-only target `{}` ({})",
-                    t.name, t.base_url
+                    t.name,
+                    t.base_url
                 );
             }
             let auth = t
@@ -787,7 +788,7 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
                 .map(|a| format!(", auth from {}", a.source))
                 .unwrap_or_default();
             let policy = if t.read_only { ", read-only" } else { "" };
-            eprintln!(
+            crate::errln!(
                 "suite {}: {} cases against {} ({}{auth}{policy})",
                 s.name,
                 s.cases.len(),
@@ -879,14 +880,14 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     junit::write_atomic(&md_path, md.as_bytes())
         .map_err(|e| io("the Markdown summary", &md_path, e))?;
     if let Err(e) = crate::report::markdown::append_to_step_summary(&md, &env) {
-        eprintln!("warning: cannot append to $GITHUB_STEP_SUMMARY: {e}");
+        crate::errln!("warning: cannot append to $GITHUB_STEP_SUMMARY: {e}");
     }
 
-    print!("{}", coverage.render_text());
+    crate::out!("{}", coverage.render_text());
     if let Some(d) = &drift {
-        print!("{}", d.render_text());
+        crate::out!("{}", d.render_text());
     }
-    eprintln!(
+    crate::errln!(
         "reports: {}, {}, {}, {}",
         s.junit.display(),
         summary_path.display(),
@@ -894,10 +895,10 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         coverage_path.display()
     );
     // The totals come last: `N passed, N failed` is the closing line.
-    print!("{}", human::summary(&results, style));
+    crate::out!("{}", human::summary(&results, style));
     crate::timings::mark("other reports");
     if interrupted {
-        eprintln!("the run was interrupted: unfinished cases are marked in the reports");
+        crate::errln!("the run was interrupted: unfinished cases are marked in the reports");
         return Ok(exit::INTERRUPTED);
     }
     let coverage_ok = match args.min_coverage {
@@ -905,7 +906,7 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
         Some(m) => match coverage.require(m) {
             Ok(()) => true,
             Err(msg) => {
-                eprintln!("error: {msg}");
+                crate::errln!("error: {msg}");
                 false
             }
         },

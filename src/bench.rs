@@ -227,15 +227,23 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
         .clone()
         .unwrap_or_else(|| mock.as_ref().map(|m| m.base_url()).unwrap_or_default());
     let mut out = Vec::new();
-    println!(
+    crate::outln!(
         "workload W against {}: GET /v2/users/<n>, 2 JSONPath checks, schema v2User, JUnit written \
          (median of {} runs each, peak RSS the largest)",
         opts.url.as_deref().unwrap_or("the embedded mock"),
         opts.repeat.max(1)
     );
-    println!(
+    crate::outln!(
         "{:>6} {:>4} {:>9} {:>10} {:>9} {:>9} {:>9} {:>10} {:>8}",
-        "N", "jobs", "wall s", "cases/s", "cpu s", "peak MB", "bare s", "ratio", "µs/case"
+        "N",
+        "jobs",
+        "wall s",
+        "cases/s",
+        "cpu s",
+        "peak MB",
+        "bare s",
+        "ratio",
+        "µs/case"
     );
     for &n in &opts.sizes {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -269,7 +277,7 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
                 exit,
                 bare,
             };
-            println!(
+            crate::outln!(
                 "{:>6} {:>4} {:>9.3} {:>10.0} {:>9.3} {:>9.1} {:>9.3} {:>9.2}x {:>8.1}{}",
                 n,
                 jobs,

@@ -62,7 +62,7 @@ impl Interrupt {
             }
             #[cfg(not(unix))]
             let _ = tokio::signal::ctrl_c().await;
-            eprintln!(
+            crate::errln!(
                 "\ninterrupted: cancelling requests, running cleanup steps (at most {}s each), writing reports",
                 CLEANUP_DEADLINE.as_secs()
             );

@@ -16,6 +16,35 @@
 //! [`runner`] drives one case through 3–4; [`app`] wires the commands; [`mock`] is the embedded reference server.
 #![warn(missing_docs)]
 
+/// `print!` to stdout that ignores a write error: `conform run | head -1` must
+/// not panic (the std macros do on a closed pipe) and must still write its reports
+/// and exit with the run's code.
+#[macro_export]
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// `println!` that ignores a write error (see [`out!`]).
+#[macro_export]
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// `eprintln!` that ignores a write error (see [`out!`]).
+#[macro_export]
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($t)*);
+    }};
+}
+
 pub mod app;
 pub mod auth;
 pub mod bench;

@@ -26,7 +26,7 @@ pub fn cmd_merge(args: MergeArgs) -> Result<u8, ExpectedError> {
         shards.push((d.clone(), s));
     }
     if let Err(msg) = check_set(&shards) {
-        eprintln!("error: {msg}");
+        crate::errln!("error: {msg}");
         return Ok(SHARDS);
     }
     let merged = merge_summaries(shards.iter().map(|(_, s)| s.clone()).collect());
@@ -62,7 +62,7 @@ pub fn cmd_merge(args: MergeArgs) -> Result<u8, ExpectedError> {
     };
     if let Some(d) = &drift {
         md.push_str(&crate::report::markdown::drift_section(d));
-        print!("{}", d.render_text());
+        crate::out!("{}", d.render_text());
     }
     let md_path = args.out.join("summary.md");
     crate::report::junit::write_atomic(&md_path, md.as_bytes())
@@ -70,11 +70,11 @@ pub fn cmd_merge(args: MergeArgs) -> Result<u8, ExpectedError> {
     if let Some(c) = &coverage {
         let p = args.out.join("coverage.json");
         c.write(&p).map_err(|e| io("the coverage report", &p, e))?;
-        print!("{}", c.render_text());
+        crate::out!("{}", c.render_text());
     }
     let t = &merged.totals;
-    println!("merged {} shards: {} cases", shards.len(), t.cases);
-    println!(
+    crate::outln!("merged {} shards: {} cases", shards.len(), t.cases);
+    crate::outln!(
         "{} passed, {} failed{}",
         t.pass + t.flaky,
         t.fail + t.error,
@@ -95,10 +95,10 @@ pub fn cmd_merge(args: MergeArgs) -> Result<u8, ExpectedError> {
         (None, _) => true,
         (Some(m), Some(c)) => c
             .require(m)
-            .map_err(|msg| eprintln!("error: {msg}"))
+            .map_err(|msg| crate::errln!("error: {msg}"))
             .is_ok(),
         (Some(_), None) => {
-            eprintln!("error: --min-coverage: the shards wrote no coverage.json");
+            crate::errln!("error: --min-coverage: the shards wrote no coverage.json");
             false
         }
     };

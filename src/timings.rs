@@ -37,7 +37,7 @@ pub fn mark(stage: &str) {
     if let Some(c) = clock() {
         let now = Instant::now();
         let mut last = c.last.lock().unwrap_or_else(|e| e.into_inner());
-        eprintln!(
+        crate::errln!(
             "timing: {stage:<28} {:>9.3} ms  (at {:>9.3} ms){}",
             (now - *last).as_secs_f64() * 1e3,
             (now - c.start).as_secs_f64() * 1e3,

@@ -80,7 +80,7 @@ impl Progress {
                 ));
                 bar.inc(1);
             }
-            None => println!("{line}"),
+            None => crate::outln!("{line}"),
         }
     }
 

@@ -139,6 +139,27 @@ fn load_errors_into_a_closed_pipe_keep_exit_2_and_do_not_panic() {
 }
 
 #[test]
+fn a_run_into_a_closed_stdout_pipe_finishes_and_writes_its_reports() {
+    // `conform run | head -1`: the progress lines meet a closed pipe.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let cases = repo().join("cases");
+    let status = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["run", "--cases"])
+        .arg(&cases)
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .stdout(writer)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("the binary runs");
+    assert_eq!(status.code(), Some(0), "101 is a panic: {status:?}");
+    let junit = std::fs::read_to_string(dir.path().join("reports/junit.xml")).expect("junit.xml");
+    assert!(junit.contains("<testcase"), "{junit}");
+}
+
+#[test]
 fn every_problem_in_every_file_is_reported_at_once() {
     let suite = TempSuite::new(
         "http://127.0.0.1:9",
