@@ -56,8 +56,6 @@ pub fn main(cli: Cli) -> u8 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            // Not `eprintln!`: it panics when stderr is a closed pipe
-            // (`conform run 2>&1 | head`), and the exit code must stay the documented one.
             crate::errln!("{e}");
             e.exit_code()
         }
