@@ -1,7 +1,7 @@
 //! The binary: exit codes and what it prints, as a user sees them.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, ExitStatus, Output, Stdio};
 
 use crate::common::TempSuite;
 
@@ -118,6 +118,26 @@ fn a_broken_case_file_is_exit_2_with_file_line_column_and_nothing_sent() {
     assert!(!suite.dir.path().join("reports/junit.xml").exists());
 }
 
+/// Runs conform with stdout (`closed_stdout`) or stderr whose reader is already
+/// gone, the other one discarded: what `| head -1` does to it.
+fn status_into_a_closed_pipe(args: &[&str], cwd: &Path, closed_stdout: bool) -> ExitStatus {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let (stdout, stderr) = if closed_stdout {
+        (Stdio::from(writer), Stdio::null())
+    } else {
+        (Stdio::null(), Stdio::from(writer))
+    };
+    Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdout(stdout)
+        .stderr(stderr)
+        .status()
+        .expect("the binary runs")
+}
+
 #[test]
 fn load_errors_into_a_closed_pipe_keep_exit_2_and_do_not_panic() {
     // `conform run 2>&1 | head -1`: the reader is gone before the diagnostics are written.
@@ -125,16 +145,8 @@ fn load_errors_into_a_closed_pipe_keep_exit_2_and_do_not_panic() {
         "http://127.0.0.1:9",
         "cases:\n  - name: a\n    steps:\n      - request: { method: GET, path: /x }\n        expct: { status: 200 }\n",
     );
-    let (reader, writer) = std::io::pipe().expect("a pipe");
-    drop(reader);
-    let status = Command::new(env!("CARGO_BIN_EXE_conform"))
-        .args(["run", "--cases", "cases", "--target", "srv"])
-        .current_dir(suite.dir.path())
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(writer)
-        .status()
-        .expect("the binary runs");
+    let args = ["run", "--cases", "cases", "--target", "srv"];
+    let status = status_into_a_closed_pipe(&args, suite.dir.path(), false);
     assert_eq!(status.code(), Some(2), "101 is a panic: {status:?}");
 }
 
@@ -142,18 +154,9 @@ fn load_errors_into_a_closed_pipe_keep_exit_2_and_do_not_panic() {
 fn a_run_into_a_closed_stdout_pipe_finishes_and_writes_its_reports() {
     // `conform run | head -1`: the progress lines meet a closed pipe.
     let dir = tempfile::tempdir().expect("a temp dir");
-    let (reader, writer) = std::io::pipe().expect("a pipe");
-    drop(reader);
     let cases = repo().join("cases");
-    let status = Command::new(env!("CARGO_BIN_EXE_conform"))
-        .args(["run", "--cases"])
-        .arg(&cases)
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .stdout(writer)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("the binary runs");
+    let args = ["run", "--cases", cases.to_str().expect("a UTF-8 path")];
+    let status = status_into_a_closed_pipe(&args, dir.path(), true);
     assert_eq!(status.code(), Some(0), "101 is a panic: {status:?}");
     let junit = std::fs::read_to_string(dir.path().join("reports/junit.xml")).expect("junit.xml");
     assert!(junit.contains("<testcase"), "{junit}");
