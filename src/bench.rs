@@ -55,6 +55,9 @@ pub struct Measurement {
     pub exit: i32,
     /// The bare loop's time for the same N (sequential; the median of the runs).
     pub bare: Duration,
+    /// Whether the parse cache was warm (every run read the case files' parsed
+    /// models back) or off (every run parsed the YAML, as a fresh checkout does).
+    pub warm: bool,
 }
 
 impl Measurement {
@@ -106,8 +109,12 @@ pub fn measure_run(
     dir: &Path,
     jobs: usize,
     url: bool,
+    cache: bool,
 ) -> std::io::Result<(Duration, Duration, u64, i32)> {
     let mut cmd = Command::new(binary);
+    if !cache {
+        cmd.env(crate::case::cache::ENV, "off");
+    }
     cmd.current_dir(dir)
         .args([
             "run",
@@ -234,9 +241,10 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
         opts.repeat.max(1)
     );
     crate::outln!(
-        "{:>6} {:>4} {:>9} {:>10} {:>9} {:>9} {:>9} {:>10} {:>8}",
+        "{:>6} {:>4} {:>5} {:>9} {:>10} {:>9} {:>9} {:>9} {:>10} {:>8}",
         "N",
         "jobs",
+        "parse",
         "wall s",
         "cases/s",
         "cpu s",
@@ -254,12 +262,19 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
             bares.push(rt.block_on(bare_loop(&base, n, &opts.schemas))?);
         }
         let bare = median(&mut bares);
-        for &jobs in &opts.jobs {
+        // Cold: the cache off, as in a fresh checkout. Warm: one run fills the
+        // cache, then every measured run reads it.
+        for (jobs, warm) in opts.jobs.iter().flat_map(|&j| [(j, false), (j, true)]) {
+            let measure = || {
+                measure_run(&opts.binary, dir.path(), jobs, opts.url.is_some(), warm)
+                    .map_err(|e| e.to_string())
+            };
+            if warm {
+                measure()?;
+            }
             let (mut walls, mut cpus, mut peak_rss, mut exit) = (Vec::new(), Vec::new(), 0, 0);
             for _ in 0..opts.repeat.max(1) {
-                let (wall, cpu, rss, code) =
-                    measure_run(&opts.binary, dir.path(), jobs, opts.url.is_some())
-                        .map_err(|e| e.to_string())?;
+                let (wall, cpu, rss, code) = measure()?;
                 walls.push(wall);
                 cpus.push(cpu);
                 peak_rss = peak_rss.max(rss);
@@ -276,11 +291,13 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
                 peak_rss,
                 exit,
                 bare,
+                warm,
             };
             crate::outln!(
-                "{:>6} {:>4} {:>9.3} {:>10.0} {:>9.3} {:>9.1} {:>9.3} {:>9.2}x {:>8.1}{}",
+                "{:>6} {:>4} {:>5} {:>9.3} {:>10.0} {:>9.3} {:>9.1} {:>9.3} {:>9.2}x {:>8.1}{}",
                 n,
                 jobs,
+                if warm { "warm" } else { "cold" },
                 wall.as_secs_f64(),
                 m.rate(),
                 cpu.as_secs_f64(),

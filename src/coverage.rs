@@ -291,8 +291,8 @@ pub fn parse(source: &Source, suite: &str) -> Result<SuiteOperations, Diagnostic
     let mut first_at: BTreeMap<(String, String), usize> = BTreeMap::new();
     for def in file.operations {
         let at = |s: Pos, m: String| Diagnostic::at(source, s, m);
-        let method_pos = Pos::from_location(&def.method.referenced);
-        let path_pos = Pos::from_location(&def.path.referenced);
+        let method_pos = def.method.pos;
+        let path_pos = def.path.pos;
         let method = def.method.value.to_ascii_uppercase();
         if !METHODS.contains(&method.as_str()) {
             let help = did_you_mean(&method, METHODS.iter().copied());
@@ -315,7 +315,7 @@ pub fn parse(source: &Source, suite: &str) -> Result<SuiteOperations, Diagnostic
         }
         let mut seen = BTreeSet::new();
         for s in def.statuses.iter().chain(&def.also) {
-            let pos = Pos::from_location(&s.referenced);
+            let pos = s.pos;
             if !(100..=599).contains(&s.value) {
                 diags.push(at(
                     pos,

@@ -237,7 +237,7 @@ pub fn plan(suites: Vec<LoadedSuite>) -> Result<Vec<PlannedSuite>, Diagnostics> 
     let mut names = BTreeSet::new();
     for s in suites {
         if !names.insert(s.def.name.value.clone()) {
-            let p = Pos::from_location(&s.def.name.referenced);
+            let p = s.def.name.pos;
             diags.push(Diagnostic::at(
                 &s.source,
                 p,
@@ -267,7 +267,7 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
     {
         diags.push(Diagnostic::at(
             &s.source,
-            Pos::from_location(&p.referenced),
+            p.pos,
             format!("schemas folder `{}` does not exist", schemas_dir.display()),
         ));
     }
@@ -303,7 +303,7 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
         let v = &t.url.value;
         if v != "mock" && url::Url::parse(v).is_err() {
             ctx.err(
-                Pos::from_location(&t.url.referenced),
+                t.url.pos,
                 format!("target `{k}`: `{v}` is neither `mock` nor an absolute URL"),
             );
         }
@@ -347,7 +347,7 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
     let suite_name: std::sync::Arc<str> = name.as_str().into();
     let mut cases = Vec::new();
     for file in &s.files {
-        let Some((source, def)) = file.parse(ctx.diags) else {
+        let Some((source, def)) = file.parse(s.cache.as_ref(), ctx.diags) else {
             continue;
         };
         crate::timings::mark("parse (YAML)");
@@ -375,7 +375,7 @@ pub fn plan_suite(s: LoadedSuite, diags: &mut Diagnostics) -> PlannedSuite {
         for c in defs {
             if !seen.insert(c.name.value.clone()) {
                 fctx.err(
-                    Pos::from_location(&c.name.referenced),
+                    c.name.pos,
                     format!("another case in this file is also named `{}`", c.name.value),
                 );
             }
@@ -436,7 +436,7 @@ impl SharedChecks {
 }
 
 fn pos<T>(s: &S<T>) -> Pos {
-    Pos::from_location(&s.referenced)
+    s.pos
 }
 
 impl Ctx<'_> {
@@ -598,8 +598,7 @@ impl Ctx<'_> {
                     k,
                     S {
                         value: v.value.0.clone(),
-                        referenced: v.referenced,
-                        defined: v.defined,
+                        pos: v.pos,
                     },
                 )
             }),
@@ -611,8 +610,7 @@ impl Ctx<'_> {
                     k,
                     S {
                         value: v.value.clone(),
-                        referenced: v.referenced,
-                        defined: v.defined,
+                        pos: v.pos,
                     },
                 )
             }),

@@ -5,6 +5,8 @@
 //! - `checks`: wiremock plays a server breaking one contract rule at a time;
 //!   the harness must fail with the right kind, naming the case, step and difference.
 //! - `cli`: the binary's exit codes and messages (bad case file, refused port, …).
+//! - `cache`: the parse cache sees every edit, says what a fresh parse says, and
+//!   a damaged, unwritable or disabled cache is never an error.
 //! - `suites`: the shipped suites are green on the embedded mock, red on every
 //!   mock fault (the mutation score), and every doc example validates.
 //! - `interrupt`: Ctrl-C/SIGTERM mid-run (cleanup, marked reports, exit 130) and stale reports.
@@ -37,6 +39,9 @@ mod checks;
 
 #[path = "it/cli.rs"]
 mod cli;
+
+#[path = "it/cache.rs"]
+mod cache;
 
 #[path = "it/suites.rs"]
 mod suites;

@@ -80,7 +80,7 @@ pub fn template(data: &[u8]) {
 }
 
 fn pos<T>(s: &S<T>) -> Pos {
-    Pos::new(s.referenced.line() as usize, s.referenced.column() as usize)
+    s.pos
 }
 
 fn report(source: &Source, at: Pos, message: impl Into<String>) {

@@ -25,6 +25,8 @@ pub struct LoadedSuite {
     pub def: SuiteFile,
     /// Case files in name order.
     pub files: Vec<LoadedFile>,
+    /// Where parsed case files are remembered between runs (`None`: not at all).
+    pub cache: Option<super::cache::ParseCache>,
 }
 
 /// One case file, found but not yet parsed: the planner parses, plans and drops
@@ -36,11 +38,24 @@ pub struct LoadedFile {
 }
 
 impl LoadedFile {
-    /// Reads and parses the file; problems go to `diags`.
-    pub fn parse(&self, diags: &mut Diagnostics) -> Option<(Source, CaseFile)> {
+    /// Reads and parses the file, or takes its model from `cache` when its text
+    /// has not changed; problems go to `diags`.
+    pub fn parse(
+        &self,
+        cache: Option<&super::cache::ParseCache>,
+        diags: &mut Diagnostics,
+    ) -> Option<(Source, CaseFile)> {
         let source = read_source(&self.path, diags)?;
+        if let Some(v) = cache.and_then(|c| c.get(&self.path, &source.text)) {
+            return Some((source, v));
+        }
         match parse_case_file(&source) {
-            Ok(v) => Some((source, v)),
+            Ok(v) => {
+                if let Some(c) = cache {
+                    c.put(&self.path, &source.text, &v);
+                }
+                Some((source, v))
+            }
             Err(d) => {
                 diags.push(d);
                 None
@@ -234,7 +249,8 @@ pub fn load_dir_partial(cases_dir: &Path) -> (Vec<LoadedSuite>, Diagnostics) {
         if !suite_path.is_file() {
             continue;
         }
-        if let Some(suite) = load_suite(&dir, &mut diags) {
+        if let Some(mut suite) = load_suite(&dir, &mut diags) {
+            suite.cache = super::cache::ParseCache::for_cases_dir(cases_dir);
             suites.push(suite);
         }
     }
@@ -277,6 +293,7 @@ pub fn load_suite(dir: &Path, diags: &mut Diagnostics) -> Option<LoadedSuite> {
         source,
         def,
         files,
+        cache: None,
     })
 }
 
@@ -482,7 +499,7 @@ mod tests {
         let case = a.cases.iter().find(|c| c.name.value == "get 2996").unwrap();
         let line = text[..at].matches('\n').count() + 1;
         assert!(line > 10_000);
-        let pos = Pos::from_location(&case.name.referenced);
+        let pos = case.name.pos;
         assert_eq!((pos.line, pos.column), (line, 11));
     }
 

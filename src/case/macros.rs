@@ -28,5 +28,11 @@ macro_rules! string_or_map {
                 d.deserialize_any(V)
             }
         }
+        /// Always the map form, which reads back the same.
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $ty::serialize(self, s)
+            }
+        }
     };
 }

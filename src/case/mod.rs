@@ -2,6 +2,7 @@
 
 #[macro_use]
 pub(crate) mod macros;
+pub mod cache;
 pub mod load;
 pub mod model;
 pub mod span;

@@ -173,7 +173,7 @@ fn json_template(v: &Value, pos: Pos) -> Result<JsonTemplate, PlanError> {
 impl JsonPathCheck {
     /// Compiles one `jsonpath:` item into one check per operator.
     pub fn compile(def: &JsonPathDef) -> Result<Vec<JsonPathCheck>, PlanError> {
-        let pos = Pos::from_location(&def.path.referenced);
+        let pos = def.path.pos;
         let text = def.path.value.trim().to_owned();
         let template = Template::parse(&text).map_err(|e| PlanError::new(pos, e.message))?;
         let path = if template.is_literal() {
@@ -218,13 +218,13 @@ impl JsonPathCheck {
             (None, None) => {}
         }
         if let Some(re) = &def.matches {
-            let rpos = Pos::from_location(&re.referenced);
+            let rpos = re.pos;
             ops.push(Op::Matches(Regex::new(&re.value).map_err(|e| {
                 PlanError::new(rpos, format!("invalid regex: {e}"))
             })?));
         }
         if let Some(t) = &def.type_ {
-            let tpos = Pos::from_location(&t.referenced);
+            let tpos = t.pos;
             let ty = JsonType::parse(&t.value).ok_or_else(|| PlanError {
                 pos: tpos,
                 message: format!(
@@ -243,7 +243,7 @@ impl JsonPathCheck {
             ops.push(Op::Contains(json_template(v, pos)?));
         }
         if let Some(t) = &def.later_than {
-            let tpos = Pos::from_location(&t.referenced);
+            let tpos = t.pos;
             ops.push(Op::LaterThan(
                 Template::parse(&t.value).map_err(|e| PlanError::new(tpos, e.message))?,
             ));

@@ -1,0 +1,116 @@
+//! The parse cache seen from outside: a run reads a case file's model back
+//! only while the file is unchanged, and says exactly what a fresh parse says.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::common::TempSuite;
+
+const CACHE: &str = "cases/.conform-cache";
+
+fn check(dir: &Path, cache: bool) -> Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_conform"));
+    cmd.args(["check", "--cases", "cases"])
+        .current_dir(dir)
+        .env("NO_COLOR", "1");
+    if cache {
+        cmd.env_remove("CONFORM_CACHE");
+    } else {
+        cmd.env("CONFORM_CACHE", "off");
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn said(o: &Output) -> String {
+    format!(
+        "exit {:?}\n{}{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn entries(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir.join(CACHE))
+        .map(|d| {
+            d.map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "case"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const GOOD: &str = "cases:\n  - name: one\n    steps:\n      - request: { method: GET, path: /users/1 }\n        expect: { status: 200, schema: User }\n";
+
+#[test]
+fn an_edited_case_file_is_parsed_again_and_reports_the_same_positions() {
+    let suite = TempSuite::new("http://127.0.0.1:9", GOOD);
+    let dir = suite.dir.path();
+    let first = check(dir, true);
+    assert_eq!(first.status.code(), Some(0), "{}", said(&first));
+    assert_eq!(entries(dir).len(), 1, "the first run remembers the file");
+    let ignore = std::fs::read_to_string(dir.join(CACHE).join(".gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
+
+    // Same length, one word changed: only comparing the text tells them apart.
+    let bad = GOOD.replace("schema: User", "schema: Usxr");
+    assert_eq!(bad.len(), GOOD.len());
+    std::fs::write(suite.case_file(), &bad).unwrap();
+    let fresh = check(dir, false);
+    let edited = check(dir, true);
+    let cached = check(dir, true);
+    assert_eq!(fresh.status.code(), Some(2), "{}", said(&fresh));
+    assert!(
+        said(&fresh).contains("c.yaml:5:40") && said(&fresh).contains("unknown schema `Usxr`"),
+        "{}",
+        said(&fresh)
+    );
+    assert_eq!(said(&edited), said(&fresh), "the edit was not seen");
+    assert_eq!(
+        said(&cached),
+        said(&fresh),
+        "the cached model says otherwise"
+    );
+
+    // And back: the first text is cached no more, and is seen as it is.
+    std::fs::write(suite.case_file(), GOOD).unwrap();
+    let back = check(dir, true);
+    assert_eq!(back.status.code(), Some(0), "{}", said(&back));
+}
+
+#[test]
+fn a_damaged_entry_is_only_a_miss_and_is_written_again() {
+    let suite = TempSuite::new("http://127.0.0.1:9", GOOD);
+    let dir = suite.dir.path();
+    assert_eq!(check(dir, true).status.code(), Some(0));
+    let entry = entries(dir).pop().expect("an entry");
+    let good = std::fs::read(&entry).unwrap();
+    let cut = &good[..good.len() - 7];
+    std::fs::write(&entry, cut).unwrap();
+    let o = check(dir, true);
+    assert_eq!(o.status.code(), Some(0), "{}", said(&o));
+    assert_eq!(
+        std::fs::read(&entry).unwrap(),
+        good,
+        "the entry was not repaired"
+    );
+}
+
+#[test]
+fn conform_cache_off_writes_nothing() {
+    let suite = TempSuite::new("http://127.0.0.1:9", GOOD);
+    let o = check(suite.dir.path(), false);
+    assert_eq!(o.status.code(), Some(0), "{}", said(&o));
+    assert!(!suite.dir.path().join(CACHE).exists());
+}
+
+#[test]
+fn a_cases_folder_that_cannot_hold_the_cache_still_runs() {
+    let suite = TempSuite::new("http://127.0.0.1:9", GOOD);
+    // A file where the cache folder would go.
+    std::fs::write(suite.dir.path().join(CACHE), "not a folder").unwrap();
+    let o = check(suite.dir.path(), true);
+    assert_eq!(o.status.code(), Some(0), "{}", said(&o));
+    let second = check(suite.dir.path(), true);
+    assert_eq!(said(&second), said(&o));
+}
