@@ -306,6 +306,37 @@ mod tests {
         }
     }
 
+    /// Every list of the model holds no more room than its elements, parsed or
+    /// read back: a step is a kilobyte, and serde would leave room for four.
+    fn assert_exact(name: &str, file: &CaseFile) {
+        let exact = |what: &str, len: usize, cap: usize| {
+            assert_eq!(cap, len, "{name}: {what} has room for {cap}, holds {len}");
+        };
+        exact("cases", file.cases.len(), file.cases.capacity());
+        for c in &file.cases {
+            exact("steps", c.steps.len(), c.steps.capacity());
+            exact("cleanup", c.cleanup.len(), c.cleanup.capacity());
+            exact("tags", c.tags.len(), c.tags.capacity());
+            for s in c.steps.iter().chain(&c.cleanup) {
+                let jp = &s.expect.jsonpath;
+                exact("jsonpath", jp.len(), jp.capacity());
+            }
+        }
+    }
+
+    #[test]
+    fn lists_are_read_to_their_exact_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ParseCache::at(dir.path(), "s");
+        let fresh = parsed(EVERY_KEY);
+        assert_exact("parsed", &fresh);
+        cache.put(Path::new("c.yaml"), EVERY_KEY, &fresh);
+        assert_exact(
+            "cached",
+            &cache.get(Path::new("c.yaml"), EVERY_KEY).unwrap(),
+        );
+    }
+
     #[test]
     fn every_key_reads_back_as_parsed() {
         round_trip("every.yaml", EVERY_KEY);
