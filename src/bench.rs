@@ -55,6 +55,9 @@ pub struct Measurement {
     pub exit: i32,
     /// The bare loop's time for the same N (sequential; the median of the runs).
     pub bare: Duration,
+    /// Wall time over the bare loop's, each run against the bare loop of its
+    /// own round; the median of those.
+    pub ratio: f64,
     /// Whether the parse cache was warm (every run read the case files' parsed
     /// models back) or off (every run parsed the YAML, as a fresh checkout does).
     pub warm: bool,
@@ -257,31 +260,45 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         write_workload(dir.path(), n, opts.url.as_deref(), &opts.schemas)
             .map_err(|e| e.to_string())?;
+        // Cold: the cache off, as in a fresh checkout. Warm: the cache filled
+        // by one unmeasured run, then read by every measured one.
+        let configs: Vec<(usize, bool)> = opts
+            .jobs
+            .iter()
+            .flat_map(|&j| [(j, false), (j, true)])
+            .collect();
+        let measure = |jobs: usize, warm: bool| {
+            measure_run(&opts.binary, dir.path(), jobs, opts.url.is_some(), warm)
+                .map_err(|e| e.to_string())
+        };
+        if let Some(&(jobs, _)) = configs.first() {
+            measure(jobs, true)?;
+        }
+        // Rounds of the bare loop and every configuration in turn, so a machine
+        // that slows down for a while slows every one of them alike.
         let mut bares = Vec::with_capacity(opts.repeat);
+        let mut runs = vec![Vec::with_capacity(opts.repeat); configs.len()];
         for _ in 0..opts.repeat.max(1) {
             bares.push(rt.block_on(bare_loop(&base, n, &opts.schemas))?);
-        }
-        let bare = median(&mut bares);
-        // Cold: the cache off, as in a fresh checkout. Warm: one run fills the
-        // cache, then every measured run reads it.
-        for (jobs, warm) in opts.jobs.iter().flat_map(|&j| [(j, false), (j, true)]) {
-            let measure = || {
-                measure_run(&opts.binary, dir.path(), jobs, opts.url.is_some(), warm)
-                    .map_err(|e| e.to_string())
-            };
-            if warm {
-                measure()?;
+            for (i, &(jobs, warm)) in configs.iter().enumerate() {
+                runs[i].push(measure(jobs, warm)?);
             }
+        }
+        let bare = median(&mut bares.clone());
+        for (&(jobs, warm), runs) in configs.iter().zip(runs) {
             let (mut walls, mut cpus, mut peak_rss, mut exit) = (Vec::new(), Vec::new(), 0, 0);
-            for _ in 0..opts.repeat.max(1) {
-                let (wall, cpu, rss, code) = measure()?;
+            let mut ratios = Vec::new();
+            for (&(wall, cpu, rss, code), b) in runs.iter().zip(&bares) {
                 walls.push(wall);
                 cpus.push(cpu);
+                ratios.push(wall.as_secs_f64() / b.as_secs_f64().max(1e-9));
                 peak_rss = peak_rss.max(rss);
                 if code != 0 {
                     exit = code;
                 }
             }
+            ratios.sort_by(f64::total_cmp);
+            let ratio = ratios[(ratios.len() - 1) / 2];
             let (wall, cpu) = (median(&mut walls), median(&mut cpus));
             let m = Measurement {
                 n,
@@ -291,6 +308,7 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
                 peak_rss,
                 exit,
                 bare,
+                ratio,
                 warm,
             };
             crate::outln!(
@@ -303,7 +321,7 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
                 cpu.as_secs_f64(),
                 peak_rss as f64 / 1048576.0,
                 bare.as_secs_f64(),
-                wall.as_secs_f64() / bare.as_secs_f64(),
+                ratio,
                 m.overhead_us(),
                 if exit == 0 {
                     String::new()
