@@ -59,7 +59,8 @@ pub struct Measurement {
     /// own round; the median of those.
     pub ratio: f64,
     /// Whether the parse cache was warm (every run read the case files' parsed
-    /// models back) or off (every run parsed the YAML, as a fresh checkout does).
+    /// models back) or empty (every run parsed the YAML and wrote the cache, as
+    /// in a fresh checkout).
     pub warm: bool,
 }
 
@@ -112,12 +113,9 @@ pub fn measure_run(
     dir: &Path,
     jobs: usize,
     url: bool,
-    cache: bool,
 ) -> std::io::Result<(Duration, Duration, u64, i32)> {
     let mut cmd = Command::new(binary);
-    if !cache {
-        cmd.env(crate::case::cache::ENV, "off");
-    }
+    cmd.env_remove(crate::case::cache::ENV);
     cmd.current_dir(dir)
         .args([
             "run",
@@ -260,15 +258,21 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         write_workload(dir.path(), n, opts.url.as_deref(), &opts.schemas)
             .map_err(|e| e.to_string())?;
-        // Cold: the cache off, as in a fresh checkout. Warm: the cache filled
-        // by one unmeasured run, then read by every measured one.
+        // Cold: the parse cache emptied before the run, as in a fresh checkout
+        // (every file parsed, then remembered). Warm: the cache filled by one
+        // unmeasured run, then read by every measured one.
         let configs: Vec<(usize, bool)> = opts
             .jobs
             .iter()
             .flat_map(|&j| [(j, false), (j, true)])
             .collect();
+        let cache = dir.path().join("cases").join(crate::case::cache::DIR_NAME);
         let measure = |jobs: usize, warm: bool| {
-            measure_run(&opts.binary, dir.path(), jobs, opts.url.is_some(), warm)
+            if !warm && cache.exists() {
+                std::fs::remove_dir_all(&cache)
+                    .map_err(|e| format!("cannot empty {}: {e}", cache.display()))?;
+            }
+            measure_run(&opts.binary, dir.path(), jobs, opts.url.is_some())
                 .map_err(|e| e.to_string())
         };
         if let Some(&(jobs, _)) = configs.first() {
