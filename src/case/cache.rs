@@ -106,33 +106,7 @@ impl ParseCache {
         if !rest.is_empty() {
             return None;
         }
-        let read = |doc: &[u8]| serde_json::from_slice::<CaseFile>(doc).ok();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let read_parts: Option<Vec<CaseFile>> = if docs.len() < 2 || threads < 2 {
-            docs.iter().map(|d| read(d)).collect()
-        } else {
-            let per_thread = docs.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let mut groups = docs.chunks(per_thread);
-                let first = groups.next().unwrap_or_default();
-                let others: Vec<_> = groups
-                    .map(|g| scope.spawn(move || g.iter().map(|d| read(d)).collect()))
-                    .collect();
-                let mut all: Vec<CaseFile> =
-                    first.iter().map(|d| read(d)).collect::<Option<_>>()?;
-                for h in others {
-                    let more: Option<Vec<CaseFile>> = h.join().ok()?;
-                    all.extend(more?);
-                }
-                Some(all)
-            })
-        };
-        let read_parts = read_parts?;
-        let mut cases = Vec::with_capacity(read_parts.iter().map(|p| p.cases.len()).sum());
-        for p in read_parts {
-            cases.extend(p.cases);
-        }
-        Some(CaseFile { cases })
+        super::load::join_parts(&docs, |doc| serde_json::from_slice::<CaseFile>(doc).ok())
     }
 
     /// Remembers `file` as the model of `text` at `path`. Failing to write is not

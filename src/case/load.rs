@@ -84,35 +84,45 @@ pub fn parse_case_file(source: &Source) -> Result<CaseFile, Diagnostic> {
     if chunks >= 2
         && let Some(texts) = split_cases(&source.text, chunks)
     {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(texts.len());
-        let per_thread = texts.len().div_ceil(threads);
-        let parse = |group: &[String]| -> Option<Vec<CaseFile>> {
-            group
-                .iter()
-                .map(|t| parse_yaml_with::<CaseFile>(t, chunk_budget(texts.len())).ok())
-                .collect()
-        };
-        let parsed: Option<Vec<CaseFile>> = std::thread::scope(|scope| {
-            let mut groups = texts.chunks(per_thread);
-            let first = groups.next().unwrap_or_default();
-            let others: Vec<_> = groups.map(|g| scope.spawn(move || parse(g))).collect();
-            let mut all = parse(first)?;
-            for h in others {
-                all.extend(h.join().ok()??);
-            }
-            Some(all)
-        });
-        if let Some(parts) = parsed {
-            let mut cases = Vec::with_capacity(parts.iter().map(|p| p.cases.len()).sum());
-            for p in parts {
-                cases.extend(p.cases);
-            }
-            return Ok(CaseFile { cases });
+        let parts = texts.len();
+        if let Some(file) = join_parts(&texts, |t| {
+            parse_yaml_with::<CaseFile>(t, chunk_budget(parts)).ok()
+        }) {
+            return Ok(file);
         }
     }
     parse_yaml::<CaseFile>(source)
+}
+
+/// Turns each part of a case file into its cases with `read`, on every core
+/// (the calling thread takes the first group of parts), and joins them in
+/// order; `None` when any part gives `None`.
+pub(crate) fn join_parts<P: Sync>(
+    parts: &[P],
+    read: impl Fn(&P) -> Option<CaseFile> + Sync,
+) -> Option<CaseFile> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(parts.len())
+        .max(1);
+    let per_thread = parts.len().div_ceil(threads).max(1);
+    let read_group = |group: &[P]| -> Option<Vec<CaseFile>> { group.iter().map(&read).collect() };
+    let read_group = &read_group;
+    let read: Vec<CaseFile> = std::thread::scope(|scope| {
+        let mut groups = parts.chunks(per_thread);
+        let first = groups.next().unwrap_or_default();
+        let others: Vec<_> = groups.map(|g| scope.spawn(move || read_group(g))).collect();
+        let mut all = read_group(first)?;
+        for h in others {
+            all.extend(h.join().ok()??);
+        }
+        Some(all)
+    })?;
+    let mut cases = Vec::with_capacity(read.iter().map(|p| p.cases.len()).sum());
+    for p in read {
+        cases.extend(p.cases);
+    }
+    Some(CaseFile { cases })
 }
 
 /// The parser's default limits divided among `chunks`, so that chunks that all
@@ -244,13 +254,14 @@ pub fn load_dir_partial(cases_dir: &Path) -> (Vec<LoadedSuite>, Diagnostics) {
             return (suites, diags);
         }
     };
+    let cache = super::cache::ParseCache::for_cases_dir(cases_dir);
     for dir in entries.into_iter().filter(|p| p.is_dir()) {
         let suite_path = dir.join("suite.yaml");
         if !suite_path.is_file() {
             continue;
         }
         if let Some(mut suite) = load_suite(&dir, &mut diags) {
-            suite.cache = super::cache::ParseCache::for_cases_dir(cases_dir);
+            suite.cache = cache.clone();
             suites.push(suite);
         }
     }
