@@ -241,8 +241,9 @@ fn not_run(index: usize, cleanup: bool, name: String, outcome: StepOutcome) -> S
     }
 }
 
-/// A built request: what reports show, the headers really sent, and the rendered path.
-type Built = (RequestRecord, Vec<(String, String)>, String);
+/// A built request: what reports show, the parsed URL, the headers really
+/// sent, and the rendered path.
+type Built = (RequestRecord, url::Url, Vec<(String, String)>, String);
 
 /// Builds the request; `Err` names the variable or part that could not be rendered.
 fn build(
@@ -293,7 +294,7 @@ fn build(
         headers: shown,
         body,
     };
-    Ok((record, headers, path))
+    Ok((record, url, headers, path))
 }
 
 /// Renders a path, percent-encoding variable values so `/` or spaces in data stay in their segment.
@@ -367,7 +368,7 @@ async fn run_step(
         },
         _ => None,
     };
-    let (record, real_headers, path) = match build(step, vars, target, credential.as_deref()) {
+    let (record, url, real_headers, path) = match build(step, vars, target, credential.as_deref()) {
         Ok(x) => x,
         Err(e) if cleanup => {
             return blank(
@@ -391,22 +392,22 @@ async fn run_step(
         timeout = timeout.min(crate::interrupt::CLEANUP_DEADLINE);
     }
     let mut notes = Vec::new();
-    let shown = record.clone();
     let send = exec::send(
         &ctx.client,
-        record,
-        real_headers,
+        &record,
+        &url,
+        &real_headers,
         timeout,
         &ctx.client_options,
         &mut notes,
     );
     // A main step is cancelled by an interruption; a cleanup step still runs, within its deadline.
-    let (record, sent) = if cleanup {
+    let sent = if cleanup {
         send.await
     } else {
         tokio::select! {
             r = send => r,
-            _ = ctx.interrupt.wait() => (shown, Err(exec::ExecError::Interrupted)),
+            _ = ctx.interrupt.wait() => Err(exec::ExecError::Interrupted),
         }
     };
     let mut r = blank(step, index, cleanup, StepOutcome::Passed);

@@ -146,12 +146,13 @@ pub fn plain_http_only<'a>(
 /// methods as `opts` allow. `notes` records every wait and retry.
 pub async fn send(
     client: &reqwest::Client,
-    record: RequestRecord,
-    real_headers: Vec<(String, String)>,
+    record: &RequestRecord,
+    url: &url::Url,
+    real_headers: &[(String, String)],
     timeout: Duration,
     opts: &ClientOptions,
     notes: &mut Vec<String>,
-) -> (RequestRecord, Result<Exchange, ExecError>) {
+) -> Result<Exchange, ExecError> {
     let idempotent = matches!(
         record.method.as_str(),
         "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS"
@@ -159,12 +160,12 @@ pub async fn send(
     let mut waited = Duration::ZERO;
     let (mut limited, mut transport) = (0, 0);
     loop {
-        let result = send_once(client, &record, &real_headers, timeout, opts).await;
+        let result = send_once(client, record, url, real_headers, timeout, opts).await;
         match result {
             Ok(ex) => {
                 let status = ex.response.status;
                 let Some(wait) = rate_limit_wait(&ex.response) else {
-                    return (record, Ok(ex));
+                    return Ok(ex);
                 };
                 if limited >= opts.rate_limit_retries || waited + wait > opts.rate_limit_max_wait {
                     let why = if limited >= opts.rate_limit_retries {
@@ -180,7 +181,7 @@ pub async fn send(
                         )
                     };
                     notes.push(format!("gave up: {why}"));
-                    return (record, Err(ExecError::RateLimited(why)));
+                    return Err(ExecError::RateLimited(why));
                 }
                 limited += 1;
                 notes.push(format!(
@@ -197,7 +198,7 @@ pub async fn send(
                 notes.push(format!("{e}; retried ({} is idempotent)", record.method));
                 tokio::time::sleep(Duration::from_millis(100 * (1 << transport.min(5)))).await;
             }
-            Err(e) => return (record, Err(e)),
+            Err(e) => return Err(e),
         }
     }
 }
@@ -269,13 +270,16 @@ fn httpdate(v: &str) -> Option<SystemTime> {
 async fn send_once(
     client: &reqwest::Client,
     record: &RequestRecord,
+    url: &url::Url,
     real_headers: &[(String, String)],
     timeout: Duration,
     opts: &ClientOptions,
 ) -> Result<Exchange, ExecError> {
     let method = reqwest::Method::from_bytes(record.method.as_bytes())
         .map_err(|e| ExecError::Request(e.to_string()))?;
-    let mut req = client.request(method, &record.url).timeout(timeout);
+    // The URL as parsed when the request was built (`record.url` is its text):
+    // handing reqwest the text would parse it again for every request.
+    let mut req = client.request(method, url.clone()).timeout(timeout);
     for (k, v) in real_headers {
         req = req.header(k, v);
     }
