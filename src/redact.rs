@@ -68,8 +68,6 @@ impl Redactor {
             fix(&mut step.name);
             step.request_line.as_mut().map(fix);
             step.path.as_mut().map(fix);
-            step.body_preview.as_mut().map(fix);
-            step.notes.iter_mut().for_each(fix);
             // Shapes are shared between steps: rebuild one only when a secret is in it.
             let leaks = step.shape.as_ref().is_some_and(|sh| {
                 let hit = |t: &str| self.forms.iter().any(|f| t.contains(f.as_str()));
@@ -89,12 +87,16 @@ impl Redactor {
                 }
                 _ => {}
             }
-            for c in &mut step.checks {
-                fix(&mut c.label);
-                if let Some(f) = &mut c.failure {
-                    fix(&mut f.expected);
-                    fix(&mut f.actual);
-                    f.detail.as_mut().map(fix);
+            if let Some(extra) = &mut step.extra {
+                extra.body_preview.as_mut().map(fix);
+                extra.notes.iter_mut().for_each(fix);
+                for c in &mut extra.checks {
+                    fix(&mut c.label);
+                    if let Some(f) = &mut c.failure {
+                        fix(&mut f.expected);
+                        fix(&mut f.actual);
+                        f.detail.as_mut().map(fix);
+                    }
                 }
             }
         }

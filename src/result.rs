@@ -67,19 +67,48 @@ pub struct StepResult {
     pub shape: Option<std::sync::Arc<crate::shape::Shape>>,
     /// Response status, when one came.
     pub status: Option<u16>,
+    /// How it ended.
+    pub outcome: StepOutcome,
+    /// Time spent.
+    pub duration: Duration,
+    /// What only some steps have; `None` for a step that passed at once.
+    /// (Boxed: a result is held for every case until the reports are written,
+    /// and these three would add 64 bytes to each.)
+    pub extra: Option<Box<StepExtra>>,
+}
+
+/// The parts of a step's record that only some steps have.
+#[derive(Debug, Clone, Default)]
+pub struct StepExtra {
     /// The first 2 KB of the response body, kept for failed steps only.
     pub body_preview: Option<String>,
     /// The checks that failed (passed ones are not kept: no report shows them).
     pub checks: Vec<CheckResult>,
-    /// How it ended.
-    pub outcome: StepOutcome,
     /// Waits and retries on the way (rate limits, transport retries).
     pub notes: Vec<String>,
-    /// Time spent.
-    pub duration: Duration,
 }
 
 impl StepResult {
+    /// The first 2 KB of the response body, kept for failed steps only.
+    pub fn body_preview(&self) -> Option<&str> {
+        self.extra.as_ref()?.body_preview.as_deref()
+    }
+
+    /// The checks that failed (passed ones are not kept: no report shows them).
+    pub fn checks(&self) -> &[CheckResult] {
+        self.extra.as_ref().map_or(&[], |e| &e.checks)
+    }
+
+    /// Waits and retries on the way (rate limits, transport retries).
+    pub fn notes(&self) -> &[String] {
+        self.extra.as_ref().map_or(&[], |e| &e.notes)
+    }
+
+    /// The extra parts, made when first written.
+    pub fn extra_mut(&mut self) -> &mut StepExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
     /// `step 2 "get the user"` or `cleanup 1 "delete"`.
     pub fn title(&self) -> String {
         let kind = if self.cleanup { "cleanup" } else { "step" };

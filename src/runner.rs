@@ -233,11 +233,9 @@ fn not_run(index: usize, cleanup: bool, name: String, outcome: StepOutcome) -> S
         request_line: None,
         shape: None,
         status: None,
-        body_preview: None,
-        checks: Vec::new(),
         outcome,
-        notes: Vec::new(),
         duration: Duration::ZERO,
+        extra: None,
     }
 }
 
@@ -413,7 +411,9 @@ async fn run_step(
     let mut r = blank(step, index, cleanup, StepOutcome::Passed);
     r.request_line = Some(record.line());
     r.path = Some(path);
-    r.notes = notes;
+    if !notes.is_empty() {
+        r.extra_mut().notes = notes;
+    }
     let ex = match sent {
         Ok(ex) => ex,
         Err(e) => {
@@ -423,8 +423,9 @@ async fn run_step(
         }
     };
     r.status = Some(ex.response.status);
+    let mut failed = Vec::new();
     if ex.response.truncated {
-        r.checks.push(CheckResult::fail(
+        failed.push(CheckResult::fail(
             "body size",
             format!(
                 "a body of at most {} bytes",
@@ -436,7 +437,7 @@ async fn run_step(
     r.shape = ex.response.json().ok().map(crate::shape::interned);
     // Only failures are kept: every report reads those alone, and a result is
     // held for every case of the run.
-    r.checks.extend(
+    failed.extend(
         step.checks
             .iter()
             .map(|c| c.evaluate(&ex, vars, schemas))
@@ -454,16 +455,20 @@ async fn run_step(
                 vars.insert(cap.name.clone(), v);
             }
             Err(_) if cap.optional => {}
-            Err(e) => r.checks.push(CheckResult::fail(
+            Err(e) => failed.push(CheckResult::fail(
                 format!("capture `{}`", cap.name),
                 e.0,
                 e.1,
             )),
         }
     }
-    if r.checks.iter().any(|c| !c.passed()) {
+    let failing = failed.iter().any(|c| !c.passed());
+    if !failed.is_empty() {
+        r.extra_mut().checks = failed;
+    }
+    if failing {
         r.outcome = StepOutcome::Failed;
-        r.body_preview = Some(preview_bytes(&ex.response.body));
+        r.extra_mut().body_preview = Some(preview_bytes(&ex.response.body));
     }
     r.duration = started.elapsed();
     r

@@ -487,11 +487,9 @@ mod tests {
             request_line: None,
             shape: None,
             status,
-            body_preview: None,
-            checks: Vec::new(),
             outcome: StepOutcome::Passed,
-            notes: Vec::new(),
             duration: Duration::ZERO,
+            extra: None,
         }
     }
 

@@ -138,7 +138,7 @@ pub fn failure_detail(r: &CaseResult) -> String {
             StepOutcome::Skipped(why) => format!("skipped: {why}"),
         };
         let _ = writeln!(out, "  {}: {req}{status}: {tail}", s.title());
-        for c in &s.checks {
+        for c in s.checks() {
             let Some(f) = &c.failure else { continue };
             let _ = writeln!(out, "    check failed: {}", c.label);
             let _ = writeln!(out, "      expected: {}", indent_rest(&f.expected, 16));
@@ -149,7 +149,7 @@ pub fn failure_detail(r: &CaseResult) -> String {
                 }
             }
         }
-        if let Some(body) = &s.body_preview {
+        if let Some(body) = s.body_preview() {
             let _ = writeln!(out, "    response body (first 2 KB):");
             for line in body.lines() {
                 let _ = writeln!(out, "      {line}");
@@ -170,7 +170,7 @@ pub fn first_problem(r: &CaseResult) -> String {
             StepOutcome::Errored(e) => return format!("{}: {e}", s.title()),
             StepOutcome::Failed => {
                 if let Some((c, f)) = s
-                    .checks
+                    .checks()
                     .iter()
                     .find_map(|c| c.failure.as_ref().map(|f| (c, f)))
                 {

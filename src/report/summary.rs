@@ -361,10 +361,10 @@ impl StepRecord {
             status: s.status,
             outcome,
             message,
-            notes: s.notes.clone(),
+            notes: s.notes().to_vec(),
             duration_seconds: seconds(s.duration),
             shape: s.shape.clone(),
-            body_preview: s.body_preview.clone(),
+            body_preview: s.body_preview().map(str::to_owned),
         }
     }
 }
@@ -376,7 +376,7 @@ impl CaseRecord {
             .steps
             .iter()
             .flat_map(|s| {
-                s.checks.iter().filter_map(move |c| {
+                s.checks().iter().filter_map(move |c| {
                     c.failure.as_ref().map(|f| FailedCheck {
                         step: s.title(),
                         label: c.label.clone(),
@@ -683,19 +683,21 @@ mod tests {
                     &serde_json::json!({"s": "ON"}),
                 ))),
                 status: Some(200),
-                body_preview: None,
-                checks: vec![if failed {
-                    CheckResult::fail("status", "201", "200")
-                } else {
-                    CheckResult::pass("status")
-                }],
                 outcome: if failed {
                     StepOutcome::Failed
                 } else {
                     StepOutcome::Passed
                 },
-                notes: Vec::new(),
                 duration: Duration::from_micros(1500),
+                extra: Some(Box::new(crate::result::StepExtra {
+                    body_preview: None,
+                    checks: vec![if failed {
+                        CheckResult::fail("status", "201", "200")
+                    } else {
+                        CheckResult::pass("status")
+                    }],
+                    notes: Vec::new(),
+                })),
             }],
             duration: Duration::from_millis(12),
             attempts: 1,

@@ -68,7 +68,7 @@ fn contract_failure<'a>(results: &'a [CaseResult], case: &str, step_title: &str)
         .expect("a step that did not pass");
     assert_eq!(step.title(), step_title, "{}", failure_detail(r));
     assert_eq!(step.outcome, StepOutcome::Failed);
-    let failed: Vec<&CheckResult> = step.checks.iter().filter(|c| !c.passed()).collect();
+    let failed: Vec<&CheckResult> = step.checks().iter().filter(|c| !c.passed()).collect();
     assert_eq!(failed.len(), 1, "exactly one failed check: {failed:#?}");
     let check = failed[0];
     let detail = failure_detail(r);
@@ -246,7 +246,7 @@ async fn content_type_with_a_charset_parameter_passes() {
         "{}",
         failure_detail(&results[0])
     );
-    assert!(results[0].steps[0].checks.iter().all(CheckResult::passed));
+    assert!(results[0].steps[0].checks().iter().all(CheckResult::passed));
     assert_eq!(Totals::of(&results).exit_code(), exit::SUCCESS);
 }
 
@@ -590,7 +590,7 @@ async fn invalid_json_body_is_shown_as_not_json() {
     );
     assert!(f.fail.actual.ends_with(r#"{"id": "#), "{}", f.fail.actual);
     assert!(f.detail.contains("a body that is not JSON"), "{}", f.detail);
-    assert_eq!(f.step.body_preview.as_deref(), Some(r#"{"id": "#));
+    assert_eq!(f.step.body_preview(), Some(r#"{"id": "#));
 }
 
 // ---------------------------------------------------------------------------

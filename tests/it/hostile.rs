@@ -586,7 +586,7 @@ async fn a_100_mb_body_stops_at_the_cap() {
         sent.load(Ordering::SeqCst)
     );
     // And nothing of the body is kept but a short preview.
-    let preview = r.steps[0].body_preview.as_deref().unwrap_or_default();
+    let preview = r.steps[0].body_preview().unwrap_or_default();
     assert!(preview.len() < 16 * 1024, "{}", preview.len());
     assert!(failure_detail(r).len() < 64 * 1024);
 }
@@ -1085,7 +1085,7 @@ fn assert_step_error(r: &CaseResult, fragment: &str) {
 
 /// The step's notes show one transport retry, and the server saw the request twice.
 fn assert_retried_once(r: &CaseResult, server: &Raw) {
-    let notes = &r.steps[0].notes;
+    let notes = r.steps[0].notes();
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(
         notes[0].contains("retried (GET is idempotent)"),
@@ -1157,7 +1157,7 @@ async fn a_5xx_storm_without_retry_after_is_a_contract_failure_not_retried() {
     let r = ran.assert_row(Outcome::Failed, "status");
     assert!(first_problem(r).contains("got 503"), "{}", first_problem(r));
     assert_eq!(server.hits("/hostile"), 1, "a bare 503 is not a rate limit");
-    assert!(r.steps[0].notes.is_empty(), "{:?}", r.steps[0].notes);
+    assert!(r.steps[0].notes().is_empty(), "{:?}", r.steps[0].notes());
 }
 
 #[tokio::test]
@@ -1174,7 +1174,7 @@ async fn a_503_with_retry_after_0_forever_is_rate_limited_after_3_retries() {
     let ran = run_row(&server.url(), Layout::Same).await;
     let r = ran.assert_row(Outcome::Errored, "rate-limited");
     assert_eq!(server.hits("/hostile"), 4, "one request and 3 retries");
-    assert_eq!(r.steps[0].notes.len(), 4, "{:?}", r.steps[0].notes);
+    assert_eq!(r.steps[0].notes().len(), 4, "{:?}", r.steps[0].notes());
 }
 
 #[tokio::test]

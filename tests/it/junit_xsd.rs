@@ -78,7 +78,7 @@ fn every_outcome() -> Vec<CaseResult> {
     let hostile = "\u{1b}[31mred\u{1b}[0m \u{0}\u{7}\u{fffe} ]]> <tag attr=\"x\"> &amp; &";
     let mut step = template.steps[0].clone();
     step.outcome = StepOutcome::Failed;
-    step.checks = vec![CheckResult::fail("status", "200", hostile)];
+    step.extra_mut().checks = vec![CheckResult::fail("status", "200", hostile)];
     results.push(CaseResult {
         id: id("a server sends control characters <&>\"'"),
         outcome: Outcome::Failed,

@@ -19,7 +19,7 @@ use conform::report::drift::{self, FailOn};
 use conform::report::exit;
 use conform::report::markdown;
 use conform::report::summary::{self, CaseOutcome, RunMeta, Summary};
-use conform::result::{CaseResult, EarlierAttempt, Outcome, StepOutcome, StepResult};
+use conform::result::{CaseResult, EarlierAttempt, Outcome, StepExtra, StepOutcome, StepResult};
 use conform::schema::SchemaRegistry;
 use serde_json::json;
 
@@ -100,15 +100,17 @@ fn step(
         request_line: Some(format!("{} {base}{}", s.method, &s.path[1..])),
         shape: body.as_ref().map(conform::shape::interned),
         status,
-        body_preview: if failed {
-            body.as_ref().map(|b| b.to_string())
-        } else {
-            None
-        },
-        checks,
         outcome,
-        notes: Vec::new(),
         duration: Duration::from_millis(7),
+        extra: Some(Box::new(StepExtra {
+            body_preview: if failed {
+                body.as_ref().map(|b| b.to_string())
+            } else {
+                None
+            },
+            checks,
+            notes: Vec::new(),
+        })),
     }
 }
 
@@ -256,16 +258,17 @@ pub(crate) fn fixed_results() -> Vec<CaseResult> {
             ..case(
                 id("ledger-enterprise", "api-users-read", "list api users under a rate limit"),
                 Outcome::Flaky,
-                vec![StepResult {
-                    notes: vec!["rate limited (420): waited 1s (Retry-After)".into()],
-                    ..step(
+                vec![{
+                    let mut s = step(
                         L,
                         Step { index: 1, name: "list", method: "GET", template: "/api_users", path: "/api_users" },
                         Some(200),
                         Some(json!({"api_users": []})),
                         vec![CheckResult::pass("status")],
                         StepOutcome::Passed,
-                    )
+                    );
+                    s.extra_mut().notes = vec!["rate limited (420): waited 1s (Retry-After)".into()];
+                    s
                 }],
             )
         },

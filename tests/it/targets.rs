@@ -603,7 +603,7 @@ async fn a_429_with_retry_after_is_waited_out_and_noted() {
     let results = run_thing(&server, named("srv")).await;
     let r = &results[0];
     assert_eq!(r.outcome, Outcome::Passed, "{}", failure_detail(r));
-    let notes = &r.steps[0].notes;
+    let notes = r.steps[0].notes();
     assert_eq!(notes.len(), 2, "{notes:?}");
     assert!(
         notes
@@ -638,7 +638,7 @@ async fn a_ledger_420_with_a_reset_time_is_waited_out() {
     let results = run_thing(&server, named("srv")).await;
     let r = &results[0];
     assert_eq!(r.outcome, Outcome::Passed, "{}", failure_detail(r));
-    let notes = &r.steps[0].notes;
+    let notes = r.steps[0].notes();
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].contains("420"), "{notes:?}");
 }
@@ -705,7 +705,7 @@ async fn run_dead(method: &str) -> CaseResult {
 async fn a_refused_get_is_retried_once_and_noted() {
     let r = run_dead("GET").await;
     assert_eq!(r.outcome, Outcome::Errored, "{}", failure_detail(&r));
-    let notes = &r.steps[0].notes;
+    let notes = r.steps[0].notes();
     assert!(notes.iter().any(|n| n.contains("retried")), "{notes:?}");
 }
 
@@ -713,7 +713,7 @@ async fn a_refused_get_is_retried_once_and_noted() {
 async fn a_refused_post_is_not_retried() {
     let r = run_dead("POST").await;
     assert_eq!(r.outcome, Outcome::Errored, "{}", failure_detail(&r));
-    assert!(r.steps[0].notes.is_empty(), "{:?}", r.steps[0].notes);
+    assert!(r.steps[0].notes().is_empty(), "{:?}", r.steps[0].notes());
 }
 
 // ---------------------------------------------------------------------------
@@ -810,7 +810,7 @@ async fn the_palisade_suite_rides_out_a_flaky_get_without_retries() {
         results
             .iter()
             .flat_map(|r| &r.steps)
-            .flat_map(|s| &s.notes)
+            .flat_map(|s| s.notes())
             .any(|n| n.contains("503")),
         "no step waited on a 503"
     );
@@ -835,7 +835,7 @@ async fn a_body_over_the_cap_is_a_contract_failure() {
     let r = &results[0];
     assert_eq!(r.outcome, Outcome::Failed, "{}", failure_detail(r));
     let failed: Vec<&str> = r.steps[0]
-        .checks
+        .checks()
         .iter()
         .filter(|c| !c.passed())
         .map(|c| c.label.as_str())
@@ -1023,9 +1023,9 @@ cases:
     let r = &results[0];
     assert_eq!(r.outcome, Outcome::Errored, "{}", failure_detail(r));
     assert!(
-        r.steps[1].notes.iter().any(|n| n.contains("retried")),
+        r.steps[1].notes().iter().any(|n| n.contains("retried")),
         "{:?}",
-        r.steps[1].notes
+        r.steps[1].notes()
     );
     assert_no_secret_in_result(r, secret, encoded);
 }
