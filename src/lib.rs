@@ -36,12 +36,17 @@ macro_rules! outln {
     }};
 }
 
-/// `eprintln!` that ignores a write error (see [`out!`]).
+/// `eprintln!` that ignores a write error (see [`out!`]). The line is
+/// formatted first and written whole: stderr is unbuffered, so formatting
+/// straight into it cost one `write` per argument and literal piece (about
+/// 30 for a `CONFORM_TIMINGS` line), and lines from two threads could mix.
 #[macro_export]
 macro_rules! errln {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($t)*);
+        let mut line = ::std::format!($($t)*);
+        line.push('\n');
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }};
 }
 
