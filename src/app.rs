@@ -726,9 +726,7 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     let mut suites = select(load_and_plan(&args.select.cases.cases)?, &args.select)?;
     // The case files' texts and raw models are freed by now, between the plans:
     // a long run gives those pages back before execution adds its own.
-    if suites.iter().map(|s| s.cases.len()).sum::<usize>() >= crate::mem::TRIM_EVERY {
-        crate::mem::release_free_memory();
-    }
+    crate::mem::release_free_memory_in_run_of(suites.iter().map(|s| s.cases.len()).sum());
     crate::timings::mark("load + plan");
     if args.generate_negative {
         let n = crate::negative::expand(&mut suites);
@@ -857,12 +855,8 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     });
     junit_written.map_err(|e| io("the JUnit report", &s.junit, e))?;
     summary_written.map_err(|e| io("the summary", &summary_path, e))?;
-    // What the report writers freed goes back before the Markdown summary is
-    // built; a run shorter than a trim period has little to give back for the
-    // millisecond a trim costs.
-    if results.len() >= crate::mem::TRIM_EVERY {
-        crate::mem::release_free_memory();
-    }
+    // What the report writers freed goes back before the Markdown summary is built.
+    crate::mem::release_free_memory_in_run_of(results.len());
     crate::timings::mark("JUnit + summary.json");
     // The Markdown summary shows only the cases that did not pass; drift
     // compares every case, so only a run with a baseline builds them all.
