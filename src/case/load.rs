@@ -46,10 +46,15 @@ impl LoadedFile {
         diags: &mut Diagnostics,
     ) -> Option<(Source, CaseFile)> {
         let source = read_source(&self.path, diags)?;
+        // Files in the subset the fast reader takes never reach the cache:
+        // reading them is quicker than reading their cache entry back.
+        if let Some(v) = read_fast(&source.text) {
+            return Some((source, v));
+        }
         if let Some(v) = cache.and_then(|c| c.get(&self.path, &source.text)) {
             return Some((source, v));
         }
-        match parse_case_file(&source) {
+        match parse_yaml_case_file(&source) {
             Ok(v) => {
                 if let Some(c) = cache {
                     c.put(&self.path, &source.text, &v);
@@ -70,21 +75,33 @@ const CHUNK_BYTES: usize = 128 * 1024;
 /// Most chunks one file is cut into.
 const MAX_CHUNKS: usize = 8;
 
-/// Parses a case file. A large one written as `cases:` followed by a block
-/// sequence is cut between its cases into chunks parsed on several threads
-/// (the YAML parser is the slowest part of loading: about 25 µs of CPU a case, and
-/// unchanged files skip it through [`super::cache`]). Each
-/// chunk is `cases:`, an empty line for each line of the file before the
-/// chunk, then the chunk, so every line and column is the file's own; each
-/// chunk gets its share of the parser's safety limits. If any chunk fails, the whole file is
-/// parsed again in one piece, so an error is reported exactly as without chunks.
+/// Parses a case file: with [`super::fast`] when the file keeps to the plain
+/// subset of YAML it reads, otherwise (and for every error) with serde-saphyr.
 // As for `parse_yaml`: a diagnostic is the cold path.
 #[allow(clippy::result_large_err)]
 pub fn parse_case_file(source: &Source) -> Result<CaseFile, Diagnostic> {
-    let chunks = (source.text.len() / CHUNK_BYTES).min(MAX_CHUNKS);
-    if chunks >= 2
-        && let Some(texts) = split_cases(&source.text, chunks)
-    {
+    match read_fast(&source.text) {
+        Some(file) => Ok(file),
+        None => parse_yaml_case_file(source),
+    }
+}
+
+/// A case file read by [`super::fast`], in parts on every core when it is
+/// large (see [`in_parts`]), or `None` when it leaves the fast reader's subset.
+fn read_fast(text: &str) -> Option<CaseFile> {
+    match in_parts(text) {
+        Some(texts) => join_parts(&texts, |t| super::fast::parse_part(t, texts.len())),
+        None => super::fast::parse(text),
+    }
+}
+
+/// Parses a case file with serde-saphyr (about 25 µs of CPU a case; unchanged
+/// files skip it through [`super::cache`]), in parts when it is large. If any
+/// part fails, the whole file is parsed again in one piece, so an error is
+/// reported exactly as without parts.
+#[allow(clippy::result_large_err)]
+fn parse_yaml_case_file(source: &Source) -> Result<CaseFile, Diagnostic> {
+    if let Some(texts) = in_parts(&source.text) {
         let parts = texts.len();
         if let Some(file) = join_parts(&texts, |t| {
             parse_yaml_with::<CaseFile>(t, chunk_budget(parts)).ok()
@@ -93,6 +110,19 @@ pub fn parse_case_file(source: &Source) -> Result<CaseFile, Diagnostic> {
         }
     }
     parse_yaml::<CaseFile>(source)
+}
+
+/// A large case file written as `cases:` followed by a block sequence, cut
+/// between its cases into parts of about [`CHUNK_BYTES`] to be read on
+/// several threads, or `None`. Each part is `cases:`, an empty line for each
+/// line of the file before the part, then the part, so every line and column
+/// is the file's own.
+fn in_parts(text: &str) -> Option<Vec<String>> {
+    let chunks = (text.len() / CHUNK_BYTES).min(MAX_CHUNKS);
+    if chunks < 2 {
+        return None;
+    }
+    split_cases(text, chunks)
 }
 
 /// Turns each part of a case file into its cases with `read`, on every core
@@ -481,7 +511,7 @@ mod tests {
 
     #[allow(clippy::result_large_err)]
     fn chunked(text: &str) -> Result<CaseFile, Diagnostic> {
-        parse_case_file(&Source::new("c.yaml", text))
+        parse_yaml_case_file(&Source::new("c.yaml", text))
     }
 
     #[allow(clippy::result_large_err)]
@@ -513,6 +543,29 @@ mod tests {
         assert!(line > 10_000);
         let pos = case.name.pos;
         assert_eq!((pos.line, pos.column), (line, 11));
+    }
+
+    #[test]
+    fn a_large_plain_file_is_read_fast_in_parts_as_serde_saphyr_reads_it() {
+        let mut text = String::from("# W\ncases:\n");
+        for n in 0..1500 {
+            text.push_str(&format!(
+                "  - name: get {n}\n    steps:\n      - request: {{ method: GET, path: /v2/users/{n} }}\n        expect:\n          status: 200\n          jsonpath:\n            - {{ path: $.status, equals: ACTIVATED }}\n"
+            ));
+        }
+        let parts = in_parts(&text).expect("large enough to be cut");
+        assert!(parts.len() >= 2);
+        for p in &parts {
+            assert!(super::super::fast::parse_part::<CaseFile>(p, parts.len()).is_some());
+        }
+        let (a, b) = (chunked_fast(&text).unwrap(), whole(&text).unwrap());
+        assert_eq!(a.cases.len(), 1500);
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn chunked_fast(text: &str) -> Option<CaseFile> {
+        read_fast(text)
     }
 
     #[test]

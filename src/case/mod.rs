@@ -3,6 +3,7 @@
 #[macro_use]
 pub(crate) mod macros;
 pub mod cache;
+pub(crate) mod fast;
 pub mod load;
 pub mod model;
 pub mod span;
