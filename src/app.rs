@@ -391,16 +391,32 @@ pub async fn execute(
     let sem = Arc::new(Semaphore::new(jobs.max(1)));
     let ctx = Arc::new(ctx);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut work: Vec<(Arc<PlannedSuite>, Arc<Target>, PlannedCase)> = Vec::new();
+    // Each suite's cases move to the feeder as they are (copying them into
+    // one list would hold every plan twice for a moment), and the feeder
+    // frees each list's room as it goes: a case's plan is about 150 bytes
+    // beside what it owns, 1.5 MB for 10,000 cases.
+    let mut work: Vec<(Arc<PlannedSuite>, Arc<Target>, Vec<PlannedCase>)> = Vec::new();
     for (s, t) in &mut prepared.suites {
         let cases = match Arc::get_mut(s) {
             Some(suite) => std::mem::take(&mut suite.cases),
             None => s.cases.clone(),
         };
-        work.extend(cases.into_iter().map(|c| (s.clone(), t.clone(), c)));
+        work.push((s.clone(), t.clone(), cases));
     }
-    let total = work.len();
+    let total = work.iter().map(|(_, _, cases)| cases.len()).sum();
     let feeder = tokio::spawn(async move {
+        let work = work.into_iter().flat_map(|(suite, target, mut cases)| {
+            // Taken from the end of the reversed list, whose room shrinks
+            // every `TRIM_EVERY` cases.
+            cases.reverse();
+            std::iter::from_fn(move || {
+                let case = cases.pop()?;
+                if cases.len() % crate::mem::TRIM_EVERY == 0 {
+                    cases.shrink_to_fit();
+                }
+                Some((suite.clone(), target.clone(), case))
+            })
+        });
         for (suite, target, case) in work {
             let permit = sem
                 .clone()
