@@ -251,9 +251,7 @@ fn build(
     credential: Option<&str>,
 ) -> Result<Built, String> {
     let path = render_path(&step.path, vars)?;
-    let base = target.base_url.as_str().trim_end_matches('/');
-    let mut url = url::Url::parse(&format!("{base}{path}"))
-        .map_err(|e| format!("invalid URL `{base}{path}`: {e}"))?;
+    let mut url = join_url(&target.base_url, &path)?;
     if !step.query.is_empty() {
         let mut q = url.query_pairs_mut();
         for (k, t) in &step.query {
@@ -274,7 +272,6 @@ fn build(
         headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
         headers.push((k.clone(), v));
     }
-    let mut shown = headers.clone();
     if let Some(auth) = &target.auth {
         let secret = match &step.auth {
             StepAuth::None => None,
@@ -283,16 +280,38 @@ fn build(
         };
         if let Some(secret) = secret {
             headers.push((auth.header.clone(), format!("{}{secret}", auth.prefix)));
-            shown.push((auth.header.clone(), REDACTED.into()));
         }
     }
     let record = RequestRecord {
         method: step.method.clone(),
         url: url.to_string(),
-        headers: shown,
         body,
     };
     Ok((record, url, headers, path))
+}
+
+/// The target's base URL (without its trailing `/`) followed by `path`, as
+/// `Url::parse` reads the two texts joined. For a plain path (`/…`, no query,
+/// fragment, backslash, space or control character) on a plain base, only
+/// the path is parsed: the scheme and host are the base's, already parsed,
+/// and `set_path` reads a path exactly as a whole URL's parse does.
+fn join_url(base: &url::Url, path: &str) -> Result<url::Url, String> {
+    let plain_path = path.starts_with('/')
+        && !path
+            .bytes()
+            .any(|b| matches!(b, b'?' | b'#' | b'\\' | b' ') || b < 0x20 || b == 0x7f);
+    let plain_base = base.has_host()
+        && !base.cannot_be_a_base()
+        && base.query().is_none()
+        && base.fragment().is_none();
+    if plain_path && plain_base {
+        let mut url = base.clone();
+        url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
+        return Ok(url);
+    }
+    let base = base.as_str().trim_end_matches('/');
+    url::Url::parse(&format!("{base}{path}"))
+        .map_err(|e| format!("invalid URL `{base}{path}`: {e}"))
 }
 
 /// Renders a path, percent-encoding variable values so `/` or spaces in data stay in their segment.
@@ -508,5 +527,54 @@ mod tests {
         let mut v = Vars::new();
         v.insert("n".into(), Value::String("a b/c".into()));
         assert_eq!(render_path(&t, &v).unwrap(), "/users/a%20b%2Fc");
+    }
+
+    #[test]
+    fn a_joined_url_is_the_joined_text_parsed() {
+        let bases = [
+            "http://127.0.0.1:18091",
+            "http://127.0.0.1:18091/",
+            "https://api.example.com/v1",
+            "https://api.example.com/v1/",
+            "https://API.Example.com:443/a%20b//",
+            "http://[::1]:8080/base",
+            "http://h/?q=1",
+            "http://h/#f",
+            "http://xn--caf-dma.example/é",
+        ];
+        let paths = [
+            "/v2/users/1",
+            "/",
+            "//double/slash",
+            "/a/./b/../c",
+            "/..",
+            "/../../x",
+            "/é/ü?x",
+            "/a%2Fb/%zz/%",
+            "/a b",
+            "/tab\there",
+            "/back\\slash",
+            "/q?x=1&y=2",
+            "/f#frag",
+            "/users/{id}/[x]|^`\"<>",
+            "relative",
+            "",
+            "/trailing ",
+            "/%2e%2e/x",
+            "/.%2E/x",
+        ];
+        for b in bases {
+            let base = url::Url::parse(b).unwrap();
+            for p in paths {
+                let joined = format!("{}{p}", base.as_str().trim_end_matches('/'));
+                let want = url::Url::parse(&joined).map(|u| u.to_string());
+                let got = join_url(&base, p).map(|u| u.to_string());
+                match (&want, &got) {
+                    (Ok(w), Ok(g)) => assert_eq!(w, g, "{b} + {p}"),
+                    (Err(_), Err(_)) => {}
+                    _ => panic!("{b} + {p}: parse {want:?}, join {got:?}"),
+                }
+            }
+        }
     }
 }

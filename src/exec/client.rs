@@ -290,16 +290,7 @@ async fn send_once(
     let fut = async {
         let mut resp = req.send().await.map_err(|e| classify(&e, timeout))?;
         let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = std::mem::take(resp.headers_mut());
         let mut body = Vec::new();
         let mut truncated = false;
         while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, timeout))? {
@@ -310,7 +301,7 @@ async fn send_once(
             }
             body.extend_from_slice(&chunk);
         }
-        let mut r = ResponseRecord::new(status, headers, body);
+        let mut r = ResponseRecord::from_http(status, headers, body);
         r.truncated = truncated;
         Ok(r)
     };
@@ -320,7 +311,6 @@ async fn send_once(
         Err(_) => return Err(ExecError::Timeout(timeout)),
     };
     Ok(Exchange {
-        request: record.clone(),
         response,
         duration: started.elapsed(),
     })

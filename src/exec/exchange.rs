@@ -4,15 +4,14 @@ use serde_json::Value;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// What was sent (auth header values already replaced by a marker).
+/// What is sent, as reports show it (the headers, with the secret, are kept
+/// apart and never recorded).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRecord {
     /// HTTP method.
     pub method: String,
     /// Full URL.
     pub url: String,
-    /// Headers as sent, secrets redacted.
-    pub headers: Vec<(String, String)>,
     /// Body as sent, if any.
     pub body: Option<String>,
 }
@@ -29,8 +28,10 @@ impl RequestRecord {
 pub struct ResponseRecord {
     /// Status code.
     pub status: u16,
-    /// Headers, names lowercased, in order.
-    pub headers: Vec<(String, String)>,
+    /// The headers as received; turned into text only when a check or a
+    /// capture reads one (most responses are never asked).
+    raw_headers: reqwest::header::HeaderMap,
+    headers: OnceLock<Vec<(String, String)>>,
     /// Body bytes.
     pub body: Vec<u8>,
     /// True when the body was larger than the cap and reading stopped there.
@@ -39,15 +40,44 @@ pub struct ResponseRecord {
 }
 
 impl ResponseRecord {
-    /// A response record.
+    /// A response record from headers as text (names lowercased, in order).
     pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
         ResponseRecord {
             status,
-            headers,
+            raw_headers: reqwest::header::HeaderMap::new(),
+            headers: OnceLock::from(headers),
             body,
             truncated: false,
             json: OnceLock::new(),
         }
+    }
+
+    /// A response record from headers as received.
+    pub fn from_http(status: u16, headers: reqwest::header::HeaderMap, body: Vec<u8>) -> Self {
+        ResponseRecord {
+            status,
+            raw_headers: headers,
+            headers: OnceLock::new(),
+            body,
+            truncated: false,
+            json: OnceLock::new(),
+        }
+    }
+
+    /// The headers, names lowercased, in the order received (a value that is
+    /// not UTF-8 is shown with replacement characters).
+    pub fn headers(&self) -> &[(String, String)] {
+        self.headers.get_or_init(|| {
+            self.raw_headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect()
+        })
     }
 
     /// The body as JSON, parsed once; `Err` says why it is not JSON.
@@ -65,18 +95,16 @@ impl ResponseRecord {
 
     /// Every value of header `name` (case-insensitive).
     pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
+        self.headers()
             .iter()
             .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 }
 
-/// A request, its response and how long it took.
+/// A response and how long it took.
 #[derive(Debug)]
 pub struct Exchange {
-    /// What was sent.
-    pub request: RequestRecord,
     /// What came back.
     pub response: ResponseRecord,
     /// From sending to the last body byte.
@@ -87,12 +115,6 @@ pub struct Exchange {
 #[cfg(test)]
 pub(crate) fn test_exchange(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Exchange {
     Exchange {
-        request: RequestRecord {
-            method: "GET".into(),
-            url: "http://127.0.0.1:1/x".into(),
-            headers: vec![],
-            body: None,
-        },
         response: ResponseRecord::new(
             status,
             headers
