@@ -843,32 +843,37 @@ fn cmd_run(args: RunArgs) -> Result<u8, ExpectedError> {
     };
     let summary_path = args.reports.join("summary.json");
     // Both reports stream from the results (a batch of cases or one record at
-    // a time), so they are written side by side, on two threads.
-    let (junit_written, summary_written) = std::thread::scope(|scope| {
-        let junit_writer = scope.spawn(|| {
-            let mut xml = junit::skeleton(&results);
-            coverage.add_to_junit(&mut xml);
-            if let Some(info) = &shard {
-                for ts in &mut xml.test_suites {
-                    ts.add_property(quick_junit::Property::new(
-                        "shard",
-                        format!("{}/{}", info.index, info.total),
-                    ));
-                    ts.add_property(quick_junit::Property::new(
-                        "selection",
-                        info.selection.as_str(),
-                    ));
-                }
-            }
-            junit::write_atomic_with(&s.junit, |w| junit::write_streamed(&xml, &results, w))
-        });
-        let summary_written =
-            crate::report::summary::write_streamed(&results, &meta, Some(&catalog), &summary_path);
-        let junit_written = junit_writer
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the JUnit writer panicked")));
-        (junit_written, summary_written)
-    });
+    // a time), so they are written side by side: JUnit on the helper thread,
+    // which is already running (a thread spawned now would often not start
+    // until this one blocked), and summary.json here.
+    let mut xml = junit::skeleton(&results);
+    coverage.add_to_junit(&mut xml);
+    if let Some(info) = &shard {
+        for ts in &mut xml.test_suites {
+            ts.add_property(quick_junit::Property::new(
+                "shard",
+                format!("{}/{}", info.index, info.total),
+            ));
+            ts.add_property(quick_junit::Property::new(
+                "selection",
+                info.selection.as_str(),
+            ));
+        }
+    }
+    let results = Arc::new(results);
+    let junit_writer = {
+        let (results, path) = (results.clone(), s.junit.clone());
+        crate::helper::spawn(move || {
+            junit::write_atomic_with(&path, |w| junit::write_streamed(&xml, &results, w))
+        })
+    };
+    let summary_written =
+        crate::report::summary::write_streamed(&results, &meta, Some(&catalog), &summary_path);
+    let junit_written = junit_writer
+        .join()
+        .unwrap_or_else(|_| Err(std::io::Error::other("the JUnit writer panicked")));
+    // The writer has dropped its share of the results.
+    let results = Arc::try_unwrap(results).unwrap_or_else(|shared| (*shared).clone());
     junit_written.map_err(|e| io("the JUnit report", &s.junit, e))?;
     summary_written.map_err(|e| io("the summary", &summary_path, e))?;
     // What the report writers freed goes back before the Markdown summary is built.

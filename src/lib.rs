@@ -60,6 +60,7 @@ pub mod coverage;
 pub mod editor;
 pub mod error;
 pub mod exec;
+pub mod helper;
 pub mod interrupt;
 pub mod mem;
 pub mod merge;

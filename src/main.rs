@@ -6,6 +6,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     conform::timings::start();
+    // Parked by the time a run splits work with it (see `helper`).
+    conform::helper::start();
     let cli = conform::cli::Cli::parse();
     ExitCode::from(conform::app::main(cli))
 }

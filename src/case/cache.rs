@@ -85,8 +85,8 @@ impl ParseCache {
 
     /// The cached model of the file at `path` whose text is `text`, if there is one.
     pub fn get(&self, path: &Path, text: &str) -> Option<CaseFile> {
-        let bytes = fs::read(self.entry(path)).ok()?;
-        let mut rest = bytes.as_slice();
+        let bytes: std::sync::Arc<[u8]> = fs::read(self.entry(path)).ok()?.into();
+        let mut rest = &bytes[..];
         if line(&mut rest)? != MAGIC.as_bytes() || line(&mut rest)? != self.stamp.as_bytes() {
             return None;
         }
@@ -97,16 +97,24 @@ impl ParseCache {
             return None;
         }
         rest = &rest[len..];
+        // Each part as a range of the entry, which both threads share.
         let mut docs = Vec::with_capacity(parts);
         for _ in 0..parts {
             let n: usize = std::str::from_utf8(line(&mut rest)?).ok()?.parse().ok()?;
-            docs.push(rest.get(..n)?);
+            rest.get(..n)?;
+            let at = bytes.len() - rest.len();
+            docs.push((bytes.clone(), at..at + n));
             rest = &rest[n..];
         }
         if !rest.is_empty() {
             return None;
         }
-        super::load::join_parts(&docs, |doc| serde_json::from_slice::<CaseFile>(doc).ok())
+        super::load::join_parts(
+            docs,
+            |(bytes, range): &(std::sync::Arc<[u8]>, std::ops::Range<usize>)| {
+                serde_json::from_slice::<CaseFile>(&bytes[range.clone()]).ok()
+            },
+        )
     }
 
     /// Remembers `file` as the model of `text` at `path`. Failing to write is not

@@ -90,7 +90,10 @@ pub fn parse_case_file(source: &Source) -> Result<CaseFile, Diagnostic> {
 /// large (see [`in_parts`]), or `None` when it leaves the fast reader's subset.
 fn read_fast(text: &str) -> Option<CaseFile> {
     match in_parts(text) {
-        Some(texts) => join_parts(&texts, |t| super::fast::parse_part(t, texts.len())),
+        Some(texts) => {
+            let n = texts.len();
+            join_parts(texts, move |t: &String| super::fast::parse_part(t, n))
+        }
         None => super::fast::parse(text),
     }
 }
@@ -103,7 +106,7 @@ fn read_fast(text: &str) -> Option<CaseFile> {
 fn parse_yaml_case_file(source: &Source) -> Result<CaseFile, Diagnostic> {
     if let Some(texts) = in_parts(&source.text) {
         let parts = texts.len();
-        if let Some(file) = join_parts(&texts, |t| {
+        if let Some(file) = join_parts(texts, move |t: &String| {
             parse_yaml_with::<CaseFile>(t, chunk_budget(parts)).ok()
         }) {
             return Ok(file);
@@ -125,30 +128,23 @@ fn in_parts(text: &str) -> Option<Vec<String>> {
     split_cases(text, chunks)
 }
 
-/// Turns each part of a case file into its cases with `read`, on every core
-/// (the calling thread takes the first group of parts), and joins them in
-/// order; `None` when any part gives `None`.
-pub(crate) fn join_parts<P: Sync>(
-    parts: &[P],
-    read: impl Fn(&P) -> Option<CaseFile> + Sync,
-) -> Option<CaseFile> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(parts.len())
-        .max(1);
-    let per_thread = parts.len().div_ceil(threads).max(1);
-    let read_group = |group: &[P]| -> Option<Vec<CaseFile>> { group.iter().map(&read).collect() };
-    let read_group = &read_group;
-    let read: Vec<CaseFile> = std::thread::scope(|scope| {
-        let mut groups = parts.chunks(per_thread);
-        let first = groups.next().unwrap_or_default();
-        let others: Vec<_> = groups.map(|g| scope.spawn(move || read_group(g))).collect();
-        let mut all = read_group(first)?;
-        for h in others {
-            all.extend(h.join().ok()??);
-        }
-        Some(all)
-    })?;
+/// Turns each part of a case file into its cases with `read`, the first half
+/// of the parts here and the second half on the [`crate::helper`] thread, and
+/// joins them in order; `None` when any part gives `None`.
+pub(crate) fn join_parts<P, F>(mut parts: Vec<P>, read: F) -> Option<CaseFile>
+where
+    P: Send + 'static,
+    F: Fn(&P) -> Option<CaseFile> + Clone + Send + 'static,
+{
+    let theirs = parts.split_off(parts.len() / 2);
+    let pending = (!theirs.is_empty()).then(|| {
+        let read = read.clone();
+        crate::helper::spawn(move || theirs.iter().map(read).collect::<Option<Vec<_>>>())
+    });
+    let mut read: Vec<CaseFile> = parts.iter().map(read).collect::<Option<_>>()?;
+    if let Some(p) = pending {
+        read.extend(p.join().ok()??);
+    }
     let mut cases = Vec::with_capacity(read.iter().map(|p| p.cases.len()).sum());
     for p in read {
         cases.extend(p.cases);
