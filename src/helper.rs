@@ -1,6 +1,7 @@
 //! One helper thread, started with the program and kept parked, that takes
-//! the second half of work split in two: a large case file's parts, and the
-//! JUnit report written beside `summary.json`.
+//! the second half of work split in two: the parts of a large case file that
+//! serde-saphyr parses (or of its parse-cache entry), and the JUnit report
+//! written beside `summary.json`.
 //!
 //! A fresh thread per split gained little: on this 2-core VM, a thread
 //! spawned while its parent stayed busy started running 0.3–3.2 ms later

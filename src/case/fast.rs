@@ -39,16 +39,7 @@ use std::fmt;
 /// Reads `text` as `T`, or `None` when the text leaves the subset this
 /// reader handles or does not make a `T`.
 pub fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
-    parse_part(text, 1)
-}
-
-/// [`parse`] for one of `parts` parts of a file: each part may hold only its
-/// share of the node limit, so parts that all pass never add up to a file
-/// serde-saphyr's limits would refuse.
-pub fn parse_part<T: DeserializeOwned>(text: &str, parts: usize) -> Option<T> {
-    let mut reader = Reader::new(text)?;
-    reader.max_nodes = MAX_NODES / parts.max(1);
-    let (tree, root) = reader.document()?;
+    let (tree, root) = Reader::new(text)?.document()?;
     T::deserialize(At {
         tree: &tree,
         node: &tree.nodes[root as usize],
@@ -133,7 +124,6 @@ struct Reader<'a> {
     lines: Vec<Line<'a>>,
     /// The next line to read.
     at: usize,
-    max_nodes: usize,
     tree: Tree<'a>,
     /// The children of the collections being read, innermost last.
     stack: Vec<u32>,
@@ -189,7 +179,6 @@ impl<'a> Reader<'a> {
         Some(Reader {
             lines,
             at: 0,
-            max_nodes: MAX_NODES,
             tree: Tree {
                 nodes: Vec::with_capacity(guess),
                 kids: Vec::with_capacity(guess),
@@ -211,7 +200,7 @@ impl<'a> Reader<'a> {
 
     /// Adds a node, or `None` past the node limit.
     fn node(&mut self, (line, column): (u32, u32), kind: Kind<'a>) -> R<u32> {
-        if self.tree.nodes.len() >= self.max_nodes {
+        if self.tree.nodes.len() >= MAX_NODES {
             return None;
         }
         self.tree.nodes.push(Node { line, column, kind });
