@@ -697,6 +697,7 @@ fn cmd_bench(args: crate::cli::BenchArgs) -> Result<u8, ExpectedError> {
         schemas: args.schemas,
         binary,
         repeat: args.repeat,
+        cpus: args.cpus,
     };
     let results = crate::bench::run(&opts).map_err(ExpectedError::Setup)?;
     Ok(if results.iter().all(|m| m.exit == 0) {

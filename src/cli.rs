@@ -70,6 +70,11 @@ pub struct BenchArgs {
     /// The Palisade schemas folder.
     #[arg(long, value_name = "DIR", default_value = "schemas/palisade")]
     pub schemas: PathBuf,
+    /// Pin the bare loop and every measured run to these CPUs (e.g. `0`), so the
+    /// figures do not depend on where the scheduler puts them beside the server
+    /// (Linux; see README "Benchmark").
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub cpus: Vec<usize>,
 }
 
 /// `conform targets`.

@@ -346,3 +346,60 @@ fn the_readme_case_file_example_is_valid() {
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
 }
+
+#[cfg(target_os = "linux")]
+/// The first CPU this process may run on (a CI container may not have CPU 0).
+fn first_allowed_cpu() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let list = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap();
+    list.trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn bench_measures_the_workload_pinned_and_refuses_a_cpu_that_is_not_there() {
+    let schemas = repo().join("schemas/palisade");
+    let cpu = first_allowed_cpu();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = conform(
+        &[
+            "bench",
+            "--n",
+            "3",
+            "--jobs",
+            "1",
+            "--repeat",
+            "1",
+            "--cpus",
+            &cpu,
+            "--schemas",
+            schemas.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains(&format!("pinned to CPU {cpu}")), "{out}");
+    // One row per cache state, each with the run's exit code clean.
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("3 "))
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert!(rows.iter().all(|r| !r.contains("exit")), "{out}");
+
+    let o = conform(
+        &["bench", "--n", "1", "--repeat", "1", "--cpus", "4000"],
+        tmp.path(),
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains("--cpus") && err.contains("4000"), "{err}");
+}
