@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    conform::mem::configure_allocator();
     conform::timings::start();
     // Parked by the time a run splits work with it (see `helper`).
     conform::helper::start();
