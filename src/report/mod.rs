@@ -3,6 +3,7 @@
 pub mod coverage;
 pub mod drift;
 pub mod exit;
+mod git;
 pub mod human;
 pub mod json;
 pub mod junit;

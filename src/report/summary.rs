@@ -85,24 +85,37 @@ impl RunMeta {
     }
 }
 
-/// `git rev-parse HEAD` started early and read late, so the few milliseconds
-/// git takes pass while the run loads and sends instead of after it.
-pub struct GitCommit(Option<std::process::Child>);
+/// The commit of the cases' folder: read from the repository's files when
+/// they have the plain layout (see [`super::git`]), otherwise `git rev-parse
+/// HEAD` started early and read late, so the few milliseconds git takes pass
+/// while the run loads and sends instead of after it.
+pub enum GitCommit {
+    /// Read from the files.
+    Known(Option<String>),
+    /// git, if it could be started.
+    Asked(Option<std::process::Child>),
+}
 
 impl GitCommit {
-    /// Starts git in `dir`; nothing is started when git cannot be.
+    /// Reads the commit, or starts git in `dir`; nothing is started when git cannot be.
     pub fn start(dir: &Path) -> GitCommit {
-        GitCommit(
-            git_command(dir)
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .ok(),
-        )
+        match super::git::read_head(dir) {
+            Some(known) => GitCommit::Known(known),
+            None => GitCommit::Asked(
+                git_command(dir)
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .ok(),
+            ),
+        }
     }
 
     /// The commit, as [`git_commit`] gives it.
     pub fn finish(self) -> Option<String> {
-        parse_rev(self.0?.wait_with_output().ok()?)
+        match self {
+            GitCommit::Known(known) => known,
+            GitCommit::Asked(child) => parse_rev(child?.wait_with_output().ok()?),
+        }
     }
 }
 
@@ -127,9 +140,16 @@ pub fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
-/// The commit checked out where `dir` lies (`git rev-parse HEAD` run in it);
-/// `None` when git is missing, `dir` is not in a work tree, or anything else fails.
+/// The commit checked out where `dir` lies, as `git rev-parse HEAD` run in it
+/// gives it; `None` when `dir` is not in a work tree, its branch has no commit
+/// yet, git is needed but missing, or anything else fails.
 pub fn git_commit(dir: &Path) -> Option<String> {
+    GitCommit::start(dir).finish()
+}
+
+/// What `git rev-parse HEAD` itself says in `dir`.
+#[cfg(test)]
+pub(crate) fn git_commit_by_git(dir: &Path) -> Option<String> {
     parse_rev(git_command(dir).output().ok()?)
 }
 

@@ -67,6 +67,18 @@ fn run_against_the_embedded_mock_is_green_and_writes_junit() {
     for f in ["summary.json", "summary.md", "coverage.json"] {
         assert!(tmp.path().join(f).is_file(), "{f} missing");
     }
+    // The commit (read from the repository's files) is the one git names.
+    let git = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(repo().join("cases"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8(o.stdout).unwrap().trim().to_owned());
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["run"]["git_commit"].as_str(), git.as_deref());
 }
 
 #[test]
