@@ -28,6 +28,22 @@ pub fn write_pretty<W: Write, T: Serialize + ?Sized>(w: W, value: &T) -> io::Res
     value.serialize(&mut ser).map_err(io::Error::other)
 }
 
+/// `value` as [`write_pretty`] writes it `depth` containers deep (as an
+/// object's value or an array's element there): text a writer at that depth
+/// can copy in as it is, as `summary.json` does for each distinct response
+/// shape instead of writing it again for every step.
+pub fn pretty_at_depth<T: Serialize + ?Sized>(value: &T, depth: usize) -> io::Result<String> {
+    let formatter = ScalarArraysInline {
+        depth,
+        open: vec![(Layout::Block, true); depth],
+        owed: Owed::Nothing,
+    };
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+    value.serialize(&mut ser).map_err(io::Error::other)?;
+    String::from_utf8(out).map_err(io::Error::other)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Layout {
     /// No element seen yet.

@@ -351,11 +351,78 @@ pub struct StepRecord {
     /// Time spent in seconds, to the millisecond.
     pub duration_seconds: f64,
     /// Compact shape of a JSON response: path → types and `=ENUM` values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "shapes::serialize"
+    )]
     pub shape: Option<std::sync::Arc<Shape>>,
     /// The first 2 KB of the body of a failed step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_preview: Option<String>,
+}
+
+/// Each distinct response shape written once per `summary.json`: a run of
+/// many cases of one form has as many steps with the same (interned) shape,
+/// about 1 KB of JSON each. While [`write_streamed`] writes, a shape already
+/// written is copied in as the text it made the first time.
+mod shapes {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use serde::Serialize;
+    use serde_json::value::RawValue;
+
+    use crate::shape::Shape;
+
+    /// How deep a step's shape sits in `summary.json`: the document, `cases`,
+    /// a case, `steps`, a step.
+    pub(super) const DEPTH: usize = 5;
+
+    thread_local! {
+        /// The shapes written so far, by address (each held by a result for
+        /// the whole write); `None` outside [`with_cache`].
+        static WRITTEN: RefCell<Option<HashMap<usize, Box<RawValue>>>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `write` with the cache on, on this thread.
+    pub(super) fn with_cache<T>(write: impl FnOnce() -> T) -> T {
+        struct Off;
+        impl Drop for Off {
+            fn drop(&mut self) {
+                WRITTEN.with(|w| *w.borrow_mut() = None);
+            }
+        }
+        WRITTEN.with(|w| *w.borrow_mut() = Some(HashMap::new()));
+        let _off = Off;
+        write()
+    }
+
+    pub(super) fn serialize<S: serde::Serializer>(
+        shape: &Option<Arc<Shape>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let Some(shape) = shape else {
+            return serializer.serialize_none();
+        };
+        let key = Arc::as_ptr(shape) as usize;
+        WRITTEN.with(|w| {
+            let mut w = w.borrow_mut();
+            let Some(cache) = w.as_mut() else {
+                return shape.serialize(serializer);
+            };
+            let raw = match cache.entry(key) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let text = super::super::json::pretty_at_depth(&**shape, DEPTH)
+                        .map_err(serde::ser::Error::custom)?;
+                    v.insert(RawValue::from_string(text).map_err(serde::ser::Error::custom)?)
+                }
+            };
+            raw.serialize(serializer)
+        })
+    }
 }
 
 fn seconds(d: Duration) -> f64 {
@@ -547,7 +614,7 @@ pub fn write_streamed(
 ) -> std::io::Result<()> {
     let view = View::new(results, run, catalog);
     super::junit::write_atomic_with(path, |w| {
-        super::json::write_pretty(&mut *w, &view)?;
+        shapes::with_cache(|| super::json::write_pretty(&mut *w, &view))?;
         std::io::Write::write_all(w, b"\n")
     })
 }

@@ -614,3 +614,36 @@ fn streamed_summary_and_markdown_are_the_whole_summarys() {
         assert_eq!(markdown::render(&bad, None), markdown::render(&whole, None));
     }
 }
+
+/// `summary.json` writes each distinct response shape once and copies that
+/// text for every later step with the same (interned) shape: the copies must
+/// be what writing the shape again would give, wherever the step is.
+#[test]
+fn a_shape_shared_by_many_steps_reads_as_written_each_time() {
+    use conform::report::summary;
+    let mut results = Vec::new();
+    for r in fixed_results() {
+        for k in 0..3 {
+            let mut c = r.clone();
+            c.id.name = format!("{} #{k}", c.id.name);
+            results.push(c);
+        }
+    }
+    let shared = results
+        .iter()
+        .flat_map(|r| &r.steps)
+        .filter_map(|s| s.shape.as_ref())
+        .count();
+    assert!(shared >= 6, "the fixture has shapes to share ({shared})");
+    let dir = tempfile::tempdir().unwrap();
+    let whole = Summary::build(&results, meta("2025-01-31T12:00:00Z"), None);
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    whole.write(&a).unwrap();
+    summary::write_streamed(&results, &meta("2025-01-31T12:00:00Z"), None, &b).unwrap();
+    let (a, b) = (
+        std::fs::read_to_string(a).unwrap(),
+        std::fs::read_to_string(b).unwrap(),
+    );
+    assert!(a == b, "streamed summary.json differs:\n{a}\n---\n{b}");
+    assert_eq!(Summary::from_json(&b).unwrap(), whole);
+}
