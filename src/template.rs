@@ -284,6 +284,15 @@ impl JsonTemplate {
         }
     }
 
+    /// Renders to a JSON value, borrowed when it is a literal (the common
+    /// case of a check's expected value: no copy per response).
+    pub fn render_cow(&self, vars: &Vars) -> Result<std::borrow::Cow<'_, Value>, String> {
+        match self {
+            JsonTemplate::Lit(v) => Ok(std::borrow::Cow::Borrowed(v)),
+            _ => self.render(vars).map(std::borrow::Cow::Owned),
+        }
+    }
+
     /// Renders to a JSON value.
     pub fn render(&self, vars: &Vars) -> Result<Value, String> {
         Ok(match self {

@@ -7,6 +7,7 @@
 use regex::Regex;
 use serde_json::Value;
 use serde_json_path::JsonPath;
+use std::borrow::Cow;
 
 use super::result::{not_json, short_json};
 use super::{CheckResult, PlanError};
@@ -343,10 +344,11 @@ impl JsonPathCheck {
 
     /// Judges the body.
     pub fn evaluate(&self, ex: &Exchange, vars: &Vars) -> CheckResult {
-        let label = format!("jsonpath `{}` {}", self.path_text, self.op_name());
+        // Made only for a failure: a passed check is not reported.
+        let label = || format!("jsonpath `{}` {}", self.path_text, self.op_name());
         let body = match ex.response.json() {
             Ok(b) => b,
-            Err(e) => return CheckResult::fail(label, self.describe(vars), not_json(ex, e)),
+            Err(e) => return CheckResult::fail(label(), self.describe(vars), not_json(ex, e)),
         };
         let rendered;
         let path = match &self.path {
@@ -360,7 +362,7 @@ impl JsonPathCheck {
                         rendered = p;
                         &rendered
                     }
-                    Err(e) => return CheckResult::fail(label, e, "(not evaluated)"),
+                    Err(e) => return CheckResult::fail(label(), e, "(not evaluated)"),
                 }
             }
         };
@@ -368,13 +370,13 @@ impl JsonPathCheck {
         if let Op::Exists(want) = self.op {
             let found = !nodes.is_empty();
             return if found == want {
-                CheckResult::pass(label)
+                CheckResult::passed_check()
             } else if want {
-                CheckResult::fail(label, "at least one match", "no match")
+                CheckResult::fail(label(), "at least one match", "no match")
             } else {
                 let shown: Vec<Value> = nodes.iter().map(|v| (*v).clone()).collect();
                 CheckResult::fail(
-                    label,
+                    label(),
                     "no match",
                     format!(
                         "{} match(es): {}",
@@ -384,23 +386,25 @@ impl JsonPathCheck {
                 )
             };
         }
-        let node: Value = if self.singular {
+        let all;
+        let node: &Value = if self.singular {
             match nodes.first() {
-                Some(v) => (*v).clone(),
+                Some(v) => v,
                 None => {
                     return CheckResult::fail(
-                        label,
+                        label(),
                         self.describe(vars),
                         "no match (the path selects nothing)",
                     );
                 }
             }
         } else {
-            Value::Array(nodes.into_iter().cloned().collect())
+            all = Value::Array(nodes.into_iter().cloned().collect());
+            &all
         };
-        match self.judge(&node, vars) {
-            Ok(()) => CheckResult::pass(label),
-            Err(expected) => CheckResult::fail(label, expected, short_json(&node)),
+        match self.judge(node, vars) {
+            Ok(()) => CheckResult::passed_check(),
+            Err(expected) => CheckResult::fail(label(), expected, short_json(node)),
         }
     }
 
@@ -426,17 +430,19 @@ impl JsonPathCheck {
     /// `Err(expected)` when the node does not satisfy the operator.
     fn judge(&self, node: &Value, vars: &Vars) -> Result<(), String> {
         let fail = || Err(self.describe(vars));
-        let render = |t: &JsonTemplate| t.render(vars);
+        fn render<'t>(t: &'t JsonTemplate, vars: &Vars) -> Result<Cow<'t, Value>, String> {
+            t.render_cow(vars)
+        }
         match &self.op {
             Op::Equals(t) => {
-                if render(t)? == *node {
+                if *render(t, vars)? == *node {
                     Ok(())
                 } else {
                     fail()
                 }
             }
             Op::NotEquals(t) => {
-                if render(t)? != *node {
+                if *render(t, vars)? != *node {
                     Ok(())
                 } else {
                     fail()
@@ -444,7 +450,7 @@ impl JsonPathCheck {
             }
             Op::OneOf(ts) => {
                 for t in ts {
-                    if render(t)? == *node {
+                    if *render(t, vars)? == *node {
                         return Ok(());
                     }
                 }
@@ -476,8 +482,8 @@ impl JsonPathCheck {
                 }
             }
             Op::Contains(t) => {
-                let want = render(t)?;
-                let ok = match (node, &want) {
+                let want = render(t, vars)?;
+                let ok = match (node, &*want) {
                     (Value::Array(items), w) => items.contains(w),
                     (Value::String(s), Value::String(w)) => s.contains(w.as_str()),
                     (Value::Object(o), Value::Object(w)) => {

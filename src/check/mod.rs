@@ -34,7 +34,9 @@ pub enum Check {
 }
 
 impl Check {
-    /// Judges one response.
+    /// Judges one response. A failure says what was checked, expected and
+    /// found; a pass may leave its label empty (only failures are reported,
+    /// and this runs for every response).
     pub fn evaluate(&self, ex: &Exchange, vars: &Vars, schemas: &SchemaRegistry) -> CheckResult {
         match self {
             Check::Status(c) => c.evaluate(ex),

@@ -48,7 +48,7 @@ impl StatusCheck {
             Accept::Class(k) => got / 100 == *k,
         });
         if ok {
-            CheckResult::pass("status")
+            CheckResult::passed_check()
         } else {
             CheckResult::fail("status", self.describe(), got.to_string())
         }

@@ -206,6 +206,10 @@ pub async fn send(
 /// How long a rate-limited response asks to wait: 429 and Ledger's 420 always
 /// (1 s when they say nothing), 503 only with `Retry-After` or `X-RateLimit-Reset`.
 pub fn rate_limit_wait(r: &ResponseRecord) -> Option<Duration> {
+    // Headers are only turned into text when read: not for every response.
+    if !matches!(r.status, 429 | 420 | 503) {
+        return None;
+    }
     let told = r
         .header_all("retry-after")
         .next()
