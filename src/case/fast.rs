@@ -48,6 +48,44 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
     .ok()
 }
 
+/// Reads `text` as a mapping whose one key is `key`, holding a sequence, and
+/// hands each item, read as `T`, to `each` in order, so a caller can use and
+/// drop one item before the next is made (with the number of items, so it
+/// can make room for what it makes of them). `None` when the text leaves the
+/// subset, has another shape, or an item does not make a `T`: by then some
+/// items may have been handed over, and the caller undoes what it did with
+/// them. For a struct with that one field (and `deny_unknown_fields`), `Some`
+/// exactly when [`parse`] gives the struct, with the same items.
+pub fn parse_items<T: DeserializeOwned>(
+    text: &str,
+    key: &str,
+    mut each: impl FnMut(T, usize),
+) -> Option<()> {
+    let (tree, root) = Reader::new(text)?.document()?;
+    let Kind::Map { from, len: 1 } = tree.nodes[root as usize].kind else {
+        return None;
+    };
+    let (k, v) = match *tree.kids(from, 2) {
+        [k, v] => (&tree.nodes[k as usize], &tree.nodes[v as usize]),
+        _ => return None,
+    };
+    if !matches!(k.kind, Kind::Plain(_) | Kind::Quoted(_) | Kind::Escaped(_)) || tree.text(k) != key
+    {
+        return None;
+    }
+    let Kind::Seq { from, len } = v.kind else {
+        return None;
+    };
+    for &item in tree.kids(from, len) {
+        let at = At {
+            tree: &tree,
+            node: &tree.nodes[item as usize],
+        };
+        each(T::deserialize(at).ok()?, len as usize);
+    }
+    Some(())
+}
+
 /// Most nodes a file may have here: half of serde-saphyr's default
 /// `max_nodes`, so a file this reader accepts is never one serde-saphyr's
 /// limits would refuse.

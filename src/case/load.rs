@@ -51,6 +51,22 @@ impl LoadedFile {
         if let Some(v) = read_fast(&source.text) {
             return Some((source, v));
         }
+        self.parse_beyond_the_subset(source, cache, diags)
+    }
+
+    /// Reads the file's text; problems go to `diags`.
+    pub fn read(&self, diags: &mut Diagnostics) -> Option<Source> {
+        read_source(&self.path, diags)
+    }
+
+    /// Parses `source`, this file's text, which the fast reader did not take:
+    /// from `cache` when its text has not changed, else with serde-saphyr.
+    pub fn parse_beyond_the_subset(
+        &self,
+        source: Source,
+        cache: Option<&super::cache::ParseCache>,
+        diags: &mut Diagnostics,
+    ) -> Option<(Source, CaseFile)> {
         if let Some(v) = cache.and_then(|c| c.get(&self.path, &source.text)) {
             return Some((source, v));
         }

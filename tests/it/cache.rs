@@ -135,3 +135,62 @@ fn a_file_the_fast_reader_takes_is_never_cached() {
     assert_eq!(o.status.code(), Some(2), "{}", said(&o));
     assert!(said(&o).contains("c.yaml:5:40"), "{}", said(&o));
 }
+
+/// A plain file is read and planned one case at a time; when a later case
+/// turns out to be outside the subset or invalid, what the earlier cases
+/// added is undone and the file is read whole: each problem is reported
+/// once, where serde-saphyr or the planner puts it, and no case is planned twice.
+#[test]
+fn a_file_read_case_by_case_that_fails_late_is_read_whole_and_said_once() {
+    let plain = GOOD.replace("    description: >-\n      read one user\n", "");
+    let case = |n: &str, schema: &str| {
+        plain
+            .replace("cases:\n", "")
+            .replace("name: one", &format!("name: {n}"))
+            .replace("schema: User", &format!("schema: {schema}"))
+    };
+    // A planning problem in case 1, then a key the model does not know in case 3.
+    let text = format!(
+        "cases:\n{}{}{}",
+        case("a", "Usxr"),
+        case("b", "User"),
+        case("c", "User").replace("expect:", "expct:")
+    );
+    let suite = TempSuite::new("http://127.0.0.1:9", &text);
+    let o = check(suite.dir.path(), false);
+    let out = said(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    // serde-saphyr's message for the unknown key, once; the planner's problem
+    // is not reached (a file that does not parse is not planned), as before.
+    assert_eq!(out.matches("unknown field `expct`").count(), 1, "{out}");
+    assert!(out.contains("c.yaml:13:9"), "{out}");
+    assert!(!out.contains("Usxr"), "{out}");
+
+    // Only planning problems: each said once, at its place.
+    let text = format!(
+        "cases:\n{}{}{}",
+        case("a", "Usxr"),
+        case("b", "User"),
+        case("a", "Usyr")
+    );
+    std::fs::write(suite.case_file(), &text).unwrap();
+    let o = check(suite.dir.path(), false);
+    let out = said(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert_eq!(out.matches("unknown schema `Usxr`").count(), 1, "{out}");
+    assert_eq!(out.matches("unknown schema `Usyr`").count(), 1, "{out}");
+    assert_eq!(out.matches("also named `a`").count(), 1, "{out}");
+    assert!(out.contains("c.yaml:5:40"), "{out}");
+
+    // An anchor in the last case: outside the subset, read whole, all fine.
+    let text = format!(
+        "cases:\n{}{}{}",
+        case("a", "User"),
+        case("b", "User"),
+        case("c", "User").replace("path: /users/1", "path: &p /users/1")
+    );
+    std::fs::write(suite.case_file(), &text).unwrap();
+    let o = check(suite.dir.path(), false);
+    assert_eq!(o.status.code(), Some(0), "{}", said(&o));
+    assert!(said(&o).contains("3 cases"), "{}", said(&o));
+}

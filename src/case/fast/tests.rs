@@ -15,9 +15,21 @@ fn slow(text: &str) -> Result<String, String> {
         .map_err(|d| d.to_string())
 }
 
-/// The fast reading, as text.
+/// The fast reading, as text; reading case by case ([`super::parse_items`],
+/// as the planner does) must give the same cases, or fail alike.
 fn fast(text: &str) -> Option<String> {
-    parse::<CaseFile>(text).map(|f| format!("{f:#?}"))
+    let whole = parse::<CaseFile>(text).map(|f| format!("{f:#?}"));
+    let mut cases = Vec::new();
+    let each = super::parse_items(text, "cases", |c, n| {
+        cases.reserve_exact(n);
+        cases.push(c)
+    })
+    .map(|()| format!("{:#?}", CaseFile { cases }));
+    assert_eq!(
+        whole, each,
+        "read whole and case by case differ on:\n{text}"
+    );
+    whole
 }
 
 /// Fails when the fast reader accepts `text` and reads it otherwise than
