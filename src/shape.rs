@@ -32,6 +32,10 @@ pub fn interned(v: &Value) -> std::sync::Arc<Shape> {
     use std::sync::{Arc, Mutex, OnceLock};
     #[derive(Default)]
     struct Cache {
+        /// The signature found last: responses in a row mostly share their
+        /// shape, and comparing bytes is cheaper than hashing them (SipHash
+        /// of a ~500-byte signature showed in `perf`).
+        last: Option<(Box<[u8]>, Arc<Shape>)>,
         by_signature: HashMap<Box<[u8]>, Arc<Shape>>,
         signature_bytes: usize,
         shapes: HashSet<Arc<Shape>>,
@@ -45,8 +49,17 @@ pub fn interned(v: &Value) -> std::sync::Arc<Shape> {
     };
     let mut sig = Vec::with_capacity(512);
     let fits = signature(v, 0, &mut sig);
-    if fits && let Some(found) = lock().by_signature.get(sig.as_slice()) {
-        return found.clone();
+    if fits {
+        let mut cache = lock();
+        if let Some((last, found)) = &cache.last
+            && **last == *sig
+        {
+            return found.clone();
+        }
+        if let Some(found) = cache.by_signature.get(sig.as_slice()).cloned() {
+            cache.last = Some((sig.into_boxed_slice(), found.clone()));
+            return found;
+        }
     }
     let shape = of(v);
     let mut cache = lock();
