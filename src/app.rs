@@ -404,6 +404,9 @@ pub async fn execute(
         work.push((s.clone(), t.clone(), cases));
     }
     let total = work.iter().map(|(_, _, cases)| cases.len()).sum();
+    if jobs <= 1 {
+        return execute_in_turn(work, &ctx, total, on_done).await;
+    }
     let feeder = tokio::spawn(async move {
         let work = work.into_iter().flat_map(|(suite, target, mut cases)| {
             // Taken from the end of the reversed list, whose room shrinks
@@ -451,6 +454,41 @@ pub async fn execute(
     }
     feeder.await.expect("the feeder does not panic");
     // Ids are unique, so an unstable sort gives the same order without a buffer.
+    results.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    results
+}
+
+/// `--jobs 1`: each case run in turn within the caller's task, so a case
+/// costs no task of its own (a few KB allocated and copied), no permit and no
+/// channel message; results, order and interruption are as with more jobs.
+async fn execute_in_turn(
+    work: Vec<(Arc<PlannedSuite>, Arc<Target>, Vec<PlannedCase>)>,
+    ctx: &RunContext,
+    total: usize,
+    mut on_done: impl FnMut(&CaseResult),
+) -> Vec<CaseResult> {
+    let mut results = Vec::with_capacity(total);
+    for (suite, target, mut cases) in work {
+        // Taken from the end of the reversed list, whose room shrinks every
+        // `TRIM_EVERY` cases, as the feeder does.
+        cases.reverse();
+        while let Some(case) = cases.pop() {
+            if cases.len() % crate::mem::TRIM_EVERY == 0 {
+                cases.shrink_to_fit();
+            }
+            let r = if ctx.interrupt.is_set() {
+                crate::runner::not_started(&case, &target)
+            } else {
+                run_case_with_retries(&case, &suite, &target, ctx).await
+            };
+            drop(case);
+            on_done(&r);
+            results.push(r);
+            if results.len() % crate::mem::TRIM_EVERY == 0 {
+                crate::mem::release_free_memory();
+            }
+        }
+    }
     results.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     results
 }
