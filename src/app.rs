@@ -408,19 +408,7 @@ pub async fn execute(
         return execute_in_turn(work, &ctx, total, on_done).await;
     }
     let feeder = tokio::spawn(async move {
-        let work = work.into_iter().flat_map(|(suite, target, mut cases)| {
-            // Taken from the end of the reversed list, whose room shrinks
-            // every `TRIM_EVERY` cases.
-            cases.reverse();
-            std::iter::from_fn(move || {
-                let case = cases.pop()?;
-                if cases.len() % crate::mem::TRIM_EVERY == 0 {
-                    cases.shrink_to_fit();
-                }
-                Some((suite.clone(), target.clone(), case))
-            })
-        });
-        for (suite, target, case) in work {
+        for (suite, target, case) in in_file_order(work) {
             let permit = sem
                 .clone()
                 .acquire_owned()
@@ -458,6 +446,24 @@ pub async fn execute(
     results
 }
 
+/// Every case of `work` with its suite and target, in file order; each
+/// suite's list is taken from the end once reversed, and its room shrinks
+/// every `TRIM_EVERY` cases, so planned cases are freed as they are taken.
+fn in_file_order(
+    work: Vec<(Arc<PlannedSuite>, Arc<Target>, Vec<PlannedCase>)>,
+) -> impl Iterator<Item = (Arc<PlannedSuite>, Arc<Target>, PlannedCase)> {
+    work.into_iter().flat_map(|(suite, target, mut cases)| {
+        cases.reverse();
+        std::iter::from_fn(move || {
+            let case = cases.pop()?;
+            if cases.len() % crate::mem::TRIM_EVERY == 0 {
+                cases.shrink_to_fit();
+            }
+            Some((suite.clone(), target.clone(), case))
+        })
+    })
+}
+
 /// `--jobs 1`: each case run in turn within the caller's task, so a case
 /// costs no task of its own (a few KB allocated and copied), no permit and no
 /// channel message; results, order and interruption are as with more jobs.
@@ -468,25 +474,17 @@ async fn execute_in_turn(
     mut on_done: impl FnMut(&CaseResult),
 ) -> Vec<CaseResult> {
     let mut results = Vec::with_capacity(total);
-    for (suite, target, mut cases) in work {
-        // Taken from the end of the reversed list, whose room shrinks every
-        // `TRIM_EVERY` cases, as the feeder does.
-        cases.reverse();
-        while let Some(case) = cases.pop() {
-            if cases.len() % crate::mem::TRIM_EVERY == 0 {
-                cases.shrink_to_fit();
-            }
-            let r = if ctx.interrupt.is_set() {
-                crate::runner::not_started(&case, &target)
-            } else {
-                run_case_with_retries(&case, &suite, &target, ctx).await
-            };
-            drop(case);
-            on_done(&r);
-            results.push(r);
-            if results.len() % crate::mem::TRIM_EVERY == 0 {
-                crate::mem::release_free_memory();
-            }
+    for (suite, target, case) in in_file_order(work) {
+        let r = if ctx.interrupt.is_set() {
+            crate::runner::not_started(&case, &target)
+        } else {
+            run_case_with_retries(&case, &suite, &target, ctx).await
+        };
+        drop(case);
+        on_done(&r);
+        results.push(r);
+        if results.len() % crate::mem::TRIM_EVERY == 0 {
+            crate::mem::release_free_memory();
         }
     }
     results.sort_unstable_by(|a, b| a.id.cmp(&b.id));

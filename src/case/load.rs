@@ -38,29 +38,15 @@ pub struct LoadedFile {
 }
 
 impl LoadedFile {
-    /// Reads and parses the file, or takes its model from `cache` when its text
-    /// has not changed; problems go to `diags`.
-    pub fn parse(
-        &self,
-        cache: Option<&super::cache::ParseCache>,
-        diags: &mut Diagnostics,
-    ) -> Option<(Source, CaseFile)> {
-        let source = read_source(&self.path, diags)?;
-        // Files in the subset the fast reader takes never reach the cache:
-        // reading them is quicker than reading their cache entry back.
-        if let Some(v) = read_fast(&source.text) {
-            return Some((source, v));
-        }
-        self.parse_beyond_the_subset(source, cache, diags)
-    }
-
     /// Reads the file's text; problems go to `diags`.
     pub fn read(&self, diags: &mut Diagnostics) -> Option<Source> {
         read_source(&self.path, diags)
     }
 
-    /// Parses `source`, this file's text, which the fast reader did not take:
-    /// from `cache` when its text has not changed, else with serde-saphyr.
+    /// Parses `source`, this file's text, which the fast reader did not take
+    /// (files it takes never reach the cache: reading them is quicker than
+    /// reading a cache entry back): from `cache` when its text has not
+    /// changed, else with serde-saphyr.
     pub fn parse_beyond_the_subset(
         &self,
         source: Source,
@@ -258,15 +244,6 @@ fn split_cases(text: &str, chunks: usize) -> Option<Vec<String>> {
 
 fn leading_spaces(l: &str) -> usize {
     l.len() - l.trim_start_matches(' ').len()
-}
-
-/// A case file while it is being planned.
-#[derive(Debug)]
-pub struct ParsedFile {
-    /// File text and path.
-    pub source: Source,
-    /// Its cases.
-    pub def: CaseFile,
 }
 
 /// Loads every suite under `cases_dir` (each sub-folder with a `suite.yaml`).

@@ -586,26 +586,34 @@ fn streamed_junit_is_the_whole_report_text() {
     }
 }
 
+/// The summary of `results` built whole, after checking that the file
+/// written from it is byte for byte the file streamed from the results.
+fn whole_equals_streamed(results: &[CaseResult], cat: Option<&Catalog>, dir: &Path) -> Summary {
+    let whole = Summary::build(results, meta("2025-01-31T12:00:00Z"), cat);
+    let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+    whole.write(&a).unwrap();
+    conform::report::summary::write_streamed(results, &meta("2025-01-31T12:00:00Z"), cat, &b)
+        .unwrap();
+    let (a, b) = (
+        std::fs::read_to_string(a).unwrap(),
+        std::fs::read_to_string(b).unwrap(),
+    );
+    assert!(a == b, "streamed summary.json differs:\n{a}\n---\n{b}");
+    whole
+}
+
 /// `conform run` streams summary.json from its results and builds the Markdown
 /// summary from the cases that did not pass: both must say what the whole
 /// summary says.
 #[test]
 fn streamed_summary_and_markdown_are_the_whole_summarys() {
-    use conform::report::{markdown, summary};
+    use conform::report::markdown;
     let mut results = fixed_results();
     results.reverse();
     let dir = tempfile::tempdir().unwrap();
     let catalog = catalog();
     for cat in [None, Some(&catalog)] {
-        let whole = Summary::build(&results, meta("2025-01-31T12:00:00Z"), cat);
-        let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
-        whole.write(&a).unwrap();
-        summary::write_streamed(&results, &meta("2025-01-31T12:00:00Z"), cat, &b).unwrap();
-        let (a, b) = (
-            std::fs::read_to_string(a).unwrap(),
-            std::fs::read_to_string(b).unwrap(),
-        );
-        assert!(a == b, "streamed summary.json differs:\n{a}\n---\n{b}");
+        let whole = whole_equals_streamed(&results, cat, dir.path());
         let bad = Summary::build_with(&results, meta("2025-01-31T12:00:00Z"), cat, |r| {
             r.outcome != Outcome::Passed
         });
@@ -620,7 +628,6 @@ fn streamed_summary_and_markdown_are_the_whole_summarys() {
 /// be what writing the shape again would give, wherever the step is.
 #[test]
 fn a_shape_shared_by_many_steps_reads_as_written_each_time() {
-    use conform::report::summary;
     let mut results = Vec::new();
     for r in fixed_results() {
         for k in 0..3 {
@@ -636,14 +643,7 @@ fn a_shape_shared_by_many_steps_reads_as_written_each_time() {
         .count();
     assert!(shared >= 6, "the fixture has shapes to share ({shared})");
     let dir = tempfile::tempdir().unwrap();
-    let whole = Summary::build(&results, meta("2025-01-31T12:00:00Z"), None);
-    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
-    whole.write(&a).unwrap();
-    summary::write_streamed(&results, &meta("2025-01-31T12:00:00Z"), None, &b).unwrap();
-    let (a, b) = (
-        std::fs::read_to_string(a).unwrap(),
-        std::fs::read_to_string(b).unwrap(),
-    );
-    assert!(a == b, "streamed summary.json differs:\n{a}\n---\n{b}");
-    assert_eq!(Summary::from_json(&b).unwrap(), whole);
+    let whole = whole_equals_streamed(&results, None, dir.path());
+    let streamed = std::fs::read_to_string(dir.path().join("b.json")).unwrap();
+    assert_eq!(Summary::from_json(&streamed).unwrap(), whole);
 }
