@@ -38,6 +38,85 @@ pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
     style: Style,
     failed: std::sync::atomic::AtomicUsize,
+    /// Case lines bound for a stdout that is not a terminal (a CI log, a
+    /// file, a pipe), written a batch at a time.
+    batched: Option<std::sync::Arc<Batched>>,
+}
+
+/// The batch of case lines and the flag that stops the thread writing it
+/// out when cases stall.
+struct Batched {
+    lines: std::sync::Mutex<LineBatch<std::io::Stdout>>,
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl Batched {
+    fn lines(&self) -> std::sync::MutexGuard<'_, LineBatch<std::io::Stdout>> {
+        self.lines.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Lines written together once `max_bytes` have gathered or `max_delay` has
+/// passed since the last write, and at the end: a line per `write` call cost
+/// a system call per case (1,000 for 1,000 cases), while a reader of a log
+/// sees the lines at most `max_delay` late.
+pub struct LineBatch<W: std::io::Write> {
+    out: W,
+    pending: String,
+    since: std::time::Instant,
+    max_bytes: usize,
+    max_delay: std::time::Duration,
+}
+
+impl<W: std::io::Write> LineBatch<W> {
+    /// A batch writing to `out`.
+    pub fn new(out: W, max_bytes: usize, max_delay: std::time::Duration) -> Self {
+        LineBatch {
+            out,
+            pending: String::new(),
+            since: std::time::Instant::now(),
+            max_bytes,
+            max_delay,
+        }
+    }
+
+    /// Adds `line` (a newline is added), writing the batch if it is due.
+    pub fn push(&mut self, line: &str) {
+        self.pending.push_str(line);
+        self.pending.push('\n');
+        if self.pending.len() >= self.max_bytes || self.since.elapsed() >= self.max_delay {
+            self.write();
+        }
+    }
+
+    /// Writes what has gathered if the last write is `max_delay` old.
+    pub fn write_if_due(&mut self) {
+        if !self.pending.is_empty() && self.since.elapsed() >= self.max_delay {
+            self.write();
+        }
+    }
+
+    /// Writes what has gathered (a write error is ignored, as for every line
+    /// conform prints: a closed pipe must not stop a run).
+    pub fn write(&mut self) {
+        if !self.pending.is_empty() {
+            let _ = self.out.write_all(self.pending.as_bytes());
+            let _ = self.out.flush();
+            self.pending.clear();
+        }
+        self.since = std::time::Instant::now();
+    }
+
+    /// The writer (for tests).
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+}
+
+impl<W: std::io::Write> Drop for LineBatch<W> {
+    fn drop(&mut self) {
+        self.write();
+    }
 }
 
 impl Progress {
@@ -57,17 +136,43 @@ impl Progress {
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
             bar
         });
+        let batched = (bar.is_none() && !std::io::stdout().is_terminal()).then(|| {
+            let delay = std::time::Duration::from_millis(100);
+            let batched = std::sync::Arc::new(Batched {
+                lines: std::sync::Mutex::new(LineBatch::new(std::io::stdout(), 8 * 1024, delay)),
+                done: std::sync::atomic::AtomicBool::new(false),
+            });
+            // A case that takes long (a timeout, a slow server) must not hold
+            // back the lines of the cases before it: they are written once
+            // they are `delay` old whether or not another case finishes.
+            let ticker = std::sync::Arc::clone(&batched);
+            let spawned = std::thread::Builder::new()
+                .name("conform-lines".into())
+                .spawn(move || {
+                    while !ticker.done.load(std::sync::atomic::Ordering::Acquire) {
+                        std::thread::park_timeout(delay);
+                        ticker.lines().write_if_due();
+                    }
+                });
+            if spawned.is_err() {
+                // No thread: every line goes at once, as without batching.
+                batched.lines().max_bytes = 0;
+            }
+            batched
+        });
         Progress {
             bar,
             style,
             failed: std::sync::atomic::AtomicUsize::new(0),
+            batched,
         }
     }
 
     /// Prints a finished case's line and advances the live line.
     pub fn case_done(&self, r: &CaseResult) {
         let line = case_line(r, self.style);
-        if matches!(r.outcome, Outcome::Failed | Outcome::Errored) {
+        let failed = matches!(r.outcome, Outcome::Failed | Outcome::Errored);
+        if failed {
             self.failed
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
@@ -80,14 +185,37 @@ impl Progress {
                 ));
                 bar.inc(1);
             }
-            None => crate::outln!("{line}"),
+            None => match &self.batched {
+                // A failure is written at once, with the lines before it.
+                Some(b) if failed => {
+                    let mut lines = b.lines();
+                    lines.push(&line);
+                    lines.write();
+                }
+                Some(b) => b.lines().push(&line),
+                None => crate::outln!("{line}"),
+            },
         }
     }
 
-    /// Removes the live line.
+    /// Removes the live line, or writes the case lines still gathered.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+        }
+        if let Some(b) = &self.batched {
+            b.done.store(true, std::sync::atomic::Ordering::Release);
+            b.lines().write();
+        }
+    }
+}
+
+impl Drop for Progress {
+    /// Nothing gathered is lost if `finish` was not reached.
+    fn drop(&mut self) {
+        if let Some(b) = &self.batched {
+            b.done.store(true, std::sync::atomic::Ordering::Release);
+            b.lines().write();
         }
     }
 }
@@ -243,4 +371,50 @@ pub fn summary(results: &[CaseResult], style: Style) -> String {
     out.push_str(&last);
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineBatch;
+    use std::time::Duration;
+
+    #[test]
+    fn lines_are_written_in_batches_in_order_and_none_is_lost() {
+        let hour = Duration::from_secs(3600);
+        let mut b = LineBatch::new(Vec::new(), 20, hour);
+        b.push("PASS a");
+        b.push("PASS b");
+        assert!(b.get_ref().is_empty(), "under the size, before the delay");
+        b.push("FAIL c");
+        assert_eq!(b.get_ref().as_slice(), b"PASS a\nPASS b\nFAIL c\n");
+        b.push("PASS d");
+        b.write();
+        assert_eq!(b.get_ref().as_slice(), b"PASS a\nPASS b\nFAIL c\nPASS d\n");
+
+        // Past the delay, each line goes at once.
+        let mut b = LineBatch::new(Vec::new(), 1 << 20, Duration::ZERO);
+        b.push("PASS a");
+        assert_eq!(b.get_ref().as_slice(), b"PASS a\n");
+
+        // The writer that runs when cases stall: only lines whose batch is due.
+        let mut b = LineBatch::new(Vec::new(), 1 << 20, hour);
+        b.push("PASS a");
+        b.write_if_due();
+        assert!(b.get_ref().is_empty(), "not due for an hour");
+        let mut b = LineBatch::new(Vec::new(), 1 << 20, Duration::from_millis(1));
+        b.write_if_due();
+        assert!(b.get_ref().is_empty());
+        b.pending.push_str("PASS a\n");
+        std::thread::sleep(Duration::from_millis(5));
+        b.write_if_due();
+        assert_eq!(b.get_ref().as_slice(), b"PASS a\n");
+
+        // Dropped with lines gathered: they are written.
+        let mut out = Vec::new();
+        {
+            let mut b = LineBatch::new(&mut out, 1 << 20, hour);
+            b.push("PASS z");
+        }
+        assert_eq!(out, b"PASS z\n");
+    }
 }

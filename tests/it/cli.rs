@@ -325,6 +325,91 @@ async fn requests_go_through_the_proxy_from_the_environment() {
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
 }
 
+/// Into a pipe (a CI log), case lines are written in batches, but a case that
+/// stalls does not hold back the line of the case that finished before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_case_does_not_hold_back_the_line_of_the_case_before_it() {
+    use std::io::BufRead;
+    use std::time::Duration;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/quick"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/stall"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(60)))
+        .mount(&server)
+        .await;
+    let suite = TempSuite::new(
+        &server.uri(),
+        "cases:\n  - name: quick one\n    steps:\n      - request: { method: GET, path: /quick }\n        expect: { status: 200 }\n  - name: stalled one\n    steps:\n      - request: { method: GET, path: /stall }\n        expect: { status: 200 }\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args([
+            "run",
+            "--cases",
+            "cases",
+            "--target",
+            "srv",
+            "--jobs",
+            "1",
+            "--timeout",
+            "120",
+        ])
+        .current_dir(suite.dir.path())
+        .env("TEST_KEY", "k")
+        .env("NO_COLOR", "1")
+        .env("CI", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The stalled case answers after 60 s; its predecessor's line must come
+    // long before (it is due 100 ms after it was gathered).
+    let seen = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut seen = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains("quick one");
+                    seen.push(line);
+                    if found {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        seen
+    })
+    .await
+    .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("PASS") && l.contains("quick one")),
+        "the finished case's line was held back while the next case stalled; got {seen:?}"
+    );
+}
+
 /// The README's "case file, with every key" example loads and plans: the docs cannot rot.
 #[test]
 fn the_readme_case_file_example_is_valid() {
