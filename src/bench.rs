@@ -165,7 +165,8 @@ fn wait_with_usage(pid: i32) -> std::io::Result<(i32, libc::rusage)> {
     Ok((code, usage))
 }
 
-/// The floor: N sequential GETs with the same checks, one client, one compiled schema.
+/// The floor: N sequential GETs with the same checks, one client, one
+/// compiled schema, on the runtime it is given (see [`run`]).
 pub async fn bare_loop(base: &str, n: usize, schemas: &Path) -> Result<Duration, String> {
     let mut diags = Diagnostics::default();
     let reg = SchemaRegistry::load("palisade", schemas, &mut diags);
@@ -217,7 +218,7 @@ fn median<T: Copy + Default + PartialOrd>(v: &mut [T]) -> T {
 ///
 /// Why the bench offers it: on a virtual machine, a sequential run against a
 /// server on loopback is about twice as fast when the client and the server
-/// share a CPU as when they sit on two (measured here: 37 ms against 95-115 ms
+/// share a CPU as when they sit on two (measured here: 28 ms against 86-115 ms
 /// for 1,000 requests to nginx, each request then waking a halted virtual CPU
 /// twice), and the scheduler picks one or the other run by run.
 #[cfg(target_os = "linux")]
@@ -258,13 +259,16 @@ pub fn pin_to(_cpus: &[usize]) -> Result<(), String> {
 
 /// Runs every configuration; prints a table and returns the measurements.
 pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
-    // Before the runtime starts its worker, which takes the mask of the
-    // thread that starts it, as the runs take it from this thread.
+    // Before anything else starts: the runs take the mask from this thread.
     if !opts.cpus.is_empty() {
         pin_to(&opts.cpus)?;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+    // The bare loop (and the mock it may ask) on the calling thread alone,
+    // as `conform run --jobs 1` runs. With a runtime of one worker thread,
+    // each response woke that worker and then this thread, and the floor
+    // was not the floor: 1,000 requests to nginx took 0.039 s against
+    // 0.028 s on one CPU, 0.097 s against 0.086 s on two (median of 11).
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
