@@ -88,7 +88,15 @@ pub fn write_workload(
 ) -> std::io::Result<()> {
     let cases = dir.join("cases/bench");
     std::fs::create_dir_all(&cases)?;
-    let schemas = std::fs::canonicalize(schemas)?;
+    let schemas = std::fs::canonicalize(schemas).map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!(
+                "the schemas folder {}: {e} (run from the repository's top folder, or give --schemas DIR)",
+                schemas.display()
+            ),
+        )
+    })?;
     let mut suite = format!(
         "name: bench\nmock: palisade\nschemas: '{}'\nauth: {{ header: Authorization, env: CONFORM_BENCH_KEY }}\ntargets:\n  mock: {{ url: mock }}\n",
         schemas.display()
@@ -262,6 +270,13 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
     // Before anything else starts: the runs take the mask from this thread.
     if !opts.cpus.is_empty() {
         pin_to(&opts.cpus)?;
+    }
+    if !opts.schemas.is_dir() {
+        return Err(format!(
+            "--schemas {}: no such folder here (run from the repository's top folder, or give \
+             --schemas DIR with the Palisade schemas)",
+            opts.schemas.display()
+        ));
     }
     // The bare loop (and the mock it may ask) on the calling thread alone,
     // as `conform run --jobs 1` runs. With a runtime of one worker thread,

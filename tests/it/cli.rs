@@ -499,4 +499,11 @@ fn bench_measures_the_workload_pinned_and_refuses_a_cpu_that_is_not_there() {
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}{err}");
     assert!(err.contains("--cpus") && err.contains("4000"), "{err}");
+
+    // Started where there is no schemas folder: said, with the folder, before any measuring.
+    let o = conform(&["bench", "--n", "1", "--repeat", "1"], tmp.path());
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains("--schemas schemas/palisade"), "{err}");
+    assert!(!out.contains("workload W"), "nothing measured: {out}");
 }
