@@ -62,6 +62,7 @@ impl Interrupt {
             }
             #[cfg(not(unix))]
             let _ = tokio::signal::ctrl_c().await;
+            crate::report::human::write_pending_lines();
             crate::errln!(
                 "\ninterrupted: cancelling requests, running cleanup steps (at most {}s each), writing reports",
                 CLEANUP_DEADLINE.as_secs()

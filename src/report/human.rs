@@ -50,6 +50,19 @@ struct Batched {
     done: std::sync::atomic::AtomicBool,
 }
 
+/// The batch of the run in progress, for [`write_pending_lines`].
+static CURRENT: std::sync::Mutex<Option<std::sync::Weak<Batched>>> = std::sync::Mutex::new(None);
+
+/// Writes the case lines gathered so far, so that a message printed now (on
+/// stderr, as the notice of an interruption) reads after them in a log that
+/// takes both streams.
+pub fn write_pending_lines() {
+    let current = CURRENT.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(b) = current.and_then(|w| w.upgrade()) {
+        b.lines().write();
+    }
+}
+
 impl Batched {
     fn lines(&self) -> std::sync::MutexGuard<'_, LineBatch<std::io::Stdout>> {
         self.lines.lock().unwrap_or_else(|e| e.into_inner())
@@ -154,6 +167,8 @@ impl Progress {
                         ticker.lines().write_if_due();
                     }
                 });
+            *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(std::sync::Arc::downgrade(&batched));
             if spawned.is_err() {
                 // No thread: every line goes at once, as without batching.
                 batched.lines().max_bytes = 0;

@@ -346,7 +346,7 @@ async fn a_stalled_case_does_not_hold_back_the_line_of_the_case_before_it() {
         .await;
     let suite = TempSuite::new(
         &server.uri(),
-        "cases:\n  - name: quick one\n    steps:\n      - request: { method: GET, path: /quick }\n        expect: { status: 200 }\n  - name: stalled one\n    steps:\n      - request: { method: GET, path: /stall }\n        expect: { status: 200 }\n",
+        "cases:\n  - name: quick zero\n    steps:\n      - request: { method: GET, path: /quick }\n        expect: { status: 200 }\n  - name: quick one\n    steps:\n      - request: { method: GET, path: /quick }\n        expect: { status: 200 }\n  - name: stalled one\n    steps:\n      - request: { method: GET, path: /stall }\n        expect: { status: 200 }\n",
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_conform"))
         .args([
@@ -381,7 +381,9 @@ async fn a_stalled_case_does_not_hold_back_the_line_of_the_case_before_it() {
         }
     });
     // The stalled case answers after 60 s; its predecessor's line must come
-    // long before (it is due 100 ms after it was gathered).
+    // long before (it is due 100 ms after it was gathered). The line looked
+    // for is the second: gathered right after a write (of the first, or of
+    // nothing yet), only the writer thread can write it before the stall ends.
     let seen = tokio::task::spawn_blocking(move || {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         let mut seen = Vec::new();

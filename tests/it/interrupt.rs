@@ -124,3 +124,57 @@ fn a_failed_load_leaves_no_stale_report() {
         "the previous run's report survived a failed run"
     );
 }
+
+/// In a log that takes stdout and stderr together (a CI log), the notice of an
+/// interruption reads after the lines of the cases that finished before it,
+/// though those lines are gathered and written in batches. At most the case in
+/// flight when the signal came may still pass and print after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_interrupt_notice_comes_after_the_lines_of_finished_cases() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/d"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(5)))
+        .mount(&server)
+        .await;
+    let mut cases = String::from("cases:\n");
+    for i in 0..2000 {
+        cases.push_str(&format!(
+            "  - name: c{i}\n    steps:\n      - request: {{ method: GET, path: /d }}\n        expect: {{ status: 200 }}\n"
+        ));
+    }
+    let suite = TempSuite::new(&server.uri(), &cases);
+    let log_path = suite.dir.path().join("log.txt");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["run", "--cases", "cases", "--target", "srv", "--jobs", "1"])
+        .current_dir(suite.dir.path())
+        .env("TEST_KEY", "k")
+        .env("NO_COLOR", "1")
+        .env("CI", "1")
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap();
+    // Cases finish every few milliseconds: when the signal comes, some lines
+    // have been gathered and not yet written.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(out.status.code(), Some(130), "{log}");
+    let (before, after) = log
+        .split_once("interrupted: cancelling")
+        .unwrap_or_else(|| panic!("no interrupt notice: {log}"));
+    let passed_before = before.lines().filter(|l| l.starts_with("PASS")).count();
+    let passed_after: Vec<&str> = after.lines().filter(|l| l.starts_with("PASS")).collect();
+    assert!(passed_before > 0, "no case had finished: {log}");
+    assert!(
+        passed_after.len() <= 1,
+        "lines of cases that finished before the signal came after its notice: {passed_after:?}"
+    );
+}
