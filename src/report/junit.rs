@@ -171,24 +171,91 @@ pub fn write_streamed(
             .ok_or_else(|| std::io::Error::other("the JUnit frame lost a suite's end tag"))?;
         out.write_all(&rest.as_bytes()[..at])?;
         rest = &rest[at + SUITE_END.len()..];
-        let mut cases = suite_cases(results, ts.name.as_str()).peekable();
-        while cases.peek().is_some() {
-            let mut batch = Report::new("conform");
-            let mut part = TestSuite::new(ts.name.as_str());
-            part.add_test_cases(cases.by_ref().take(BATCH).map(|r| test_case(r, &paths)));
-            batch.add_test_suite(part);
-            let text = render(&batch).map_err(std::io::Error::other)?;
-            let from = text
-                .find("\n        <testcase")
-                .ok_or_else(|| std::io::Error::other("a JUnit batch has no test case"))?;
-            let to = text
-                .rfind(SUITE_END)
-                .ok_or_else(|| std::io::Error::other("a JUnit batch has no end tag"))?;
-            out.write_all(&text.as_bytes()[from..to])?;
+        // Passed cases whose texts need no escaping are written here; the
+        // others gather and go through quick-junit a batch at a time, in order.
+        let mut batch: Vec<&CaseResult> = Vec::new();
+        let mut plain = String::new();
+        let mut shown: Option<(&std::sync::Arc<Path>, String)> = None;
+        for r in suite_cases(results, ts.name.as_str()) {
+            if !matches!(shown, Some((f, _)) if std::sync::Arc::ptr_eq(f, &r.file)) {
+                shown = Some((&r.file, paths.show(&r.file)));
+            }
+            let file = shown.as_ref().map_or("", |(_, s)| s.as_str());
+            plain.clear();
+            if plain_passed_case(r, file, &mut plain) {
+                write_batch(ts.name.as_str(), &batch, &paths, out)?;
+                batch.clear();
+                out.write_all(plain.as_bytes())?;
+            } else {
+                batch.push(r);
+                if batch.len() == BATCH {
+                    write_batch(ts.name.as_str(), &batch, &paths, out)?;
+                    batch.clear();
+                }
+            }
         }
+        write_batch(ts.name.as_str(), &batch, &paths, out)?;
         out.write_all(SUITE_END.as_bytes())?;
     }
     out.write_all(rest.as_bytes())
+}
+
+/// The `<testcase>` elements of `cases`, rendered by quick-junit.
+fn write_batch(
+    suite: &str,
+    cases: &[&CaseResult],
+    paths: &super::Relative,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let mut batch = Report::new("conform");
+    let mut part = TestSuite::new(suite);
+    part.add_test_cases(cases.iter().map(|r| test_case(r, paths)));
+    batch.add_test_suite(part);
+    let text = render(&batch).map_err(std::io::Error::other)?;
+    let from = text
+        .find("\n        <testcase")
+        .ok_or_else(|| std::io::Error::other("a JUnit batch has no test case"))?;
+    let to = text
+        .rfind("\n    </testsuite>")
+        .ok_or_else(|| std::io::Error::other("a JUnit batch has no end tag"))?;
+    out.write_all(&text.as_bytes()[from..to])
+}
+
+/// Text quick-junit would write as it is: printable ASCII without `&`, `<`,
+/// `>`, `"` or `'` (no escape, no terminal sequence to strip).
+fn is_plain(text: &str) -> bool {
+    text.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
+}
+
+/// Writes to `out` the element quick-junit writes for a passed case, if its
+/// texts are plain ([`is_plain`]): for most cases of a green run, a line
+/// built here instead of a `TestCase`, its strings' terminal-sequence pass
+/// and quick-xml's escaping (about 1.7 ms for 1,000 cases). The test
+/// `plain_passed_cases_are_written_as_quick_junit_writes_them` holds the two
+/// to the same bytes.
+fn plain_passed_case(r: &CaseResult, file: &str, out: &mut String) -> bool {
+    use std::fmt::Write as _;
+    let plain = r.outcome == Outcome::Passed
+        && is_plain(r.id.name.as_str())
+        && is_plain(&r.id.suite)
+        && is_plain(&r.id.file)
+        && is_plain(file);
+    if plain {
+        let _ = write!(
+            out,
+            "\n        <testcase name=\"{}\" classname=\"{}.{}\" time=\"{:.3}\" file=\"{}\"/>",
+            r.id.name.as_str(),
+            r.id.suite,
+            r.id.file,
+            r.duration.as_secs_f64(),
+            file
+        );
+    }
+    plain
 }
 
 /// Serializes a report in the Jenkins flavour: quick-junit's text without the

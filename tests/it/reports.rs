@@ -543,9 +543,26 @@ async fn drift_between_two_mock_runs_shows_the_fault() {
 fn streamed_junit_is_the_whole_report_text() {
     use conform::report::junit;
     let mut results = Vec::new();
-    for copy in 0..120 {
+    for copy in 0..120u64 {
         for mut r in fixed_results() {
-            r.id.name = format!("{} #{copy:03}", r.id.name);
+            // Names, files and times that a passed case's own line must
+            // write as quick-junit does: escaped, stripped, rounded.
+            let odd = match copy % 8 {
+                1 => " & <b> \"q\" 'a'",
+                2 => " \x1b[31mred\x1b[0m",
+                3 => " café ✓",
+                4 => " \u{FFFE}\u{7f}",
+                5 => " \ttab",
+                _ => "",
+            };
+            r.id.name = format!("{} #{copy:03}{odd}", r.id.name);
+            r.duration = Duration::from_nanos(copy * 1_234_567 + 499_999);
+            if copy % 8 == 6 {
+                r.id.file = format!("{} & co", r.id.file).into();
+                r.file =
+                    std::path::PathBuf::from(format!("cases/{}/{}.yaml", r.id.suite, r.id.file))
+                        .into();
+            }
             results.push(r);
         }
     }
