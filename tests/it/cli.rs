@@ -348,21 +348,8 @@ async fn a_stalled_case_does_not_hold_back_the_line_of_the_case_before_it() {
         &server.uri(),
         "cases:\n  - name: quick zero\n    steps:\n      - request: { method: GET, path: /quick }\n        expect: { status: 200 }\n  - name: quick one\n    steps:\n      - request: { method: GET, path: /quick }\n        expect: { status: 200 }\n  - name: stalled one\n    steps:\n      - request: { method: GET, path: /stall }\n        expect: { status: 200 }\n",
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_conform"))
-        .args([
-            "run",
-            "--cases",
-            "cases",
-            "--target",
-            "srv",
-            "--jobs",
-            "1",
-            "--timeout",
-            "120",
-        ])
-        .current_dir(suite.dir.path())
-        .env("TEST_KEY", "k")
-        .env("NO_COLOR", "1")
+    let mut child = suite
+        .conform_run(&["--jobs", "1", "--timeout", "120"])
         .env("CI", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -65,6 +65,18 @@ impl TempSuite {
         TempSuite { dir }
     }
 
+    /// `conform run` of this suite against its `srv` target, with `extra`
+    /// arguments, its key set and colours off, to be spawned by the caller.
+    pub fn conform_run(&self, extra: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_conform"));
+        cmd.args(["run", "--cases", "cases", "--target", "srv"])
+            .args(extra)
+            .current_dir(self.dir.path())
+            .env("TEST_KEY", "k")
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
     pub fn cases_dir(&self) -> PathBuf {
         self.dir.path().join("cases")
     }

@@ -50,21 +50,8 @@ async fn interrupted_by(signal: i32) {
     std::fs::create_dir_all(junit.parent().unwrap()).unwrap();
     std::fs::write(&junit, "<stale green report/>").unwrap();
 
-    let child = Command::new(env!("CARGO_BIN_EXE_conform"))
-        .args([
-            "run",
-            "--cases",
-            "cases",
-            "--target",
-            "srv",
-            "--jobs",
-            "1",
-            "--timeout",
-            "60",
-        ])
-        .current_dir(suite.dir.path())
-        .env("TEST_KEY", "k")
-        .env("NO_COLOR", "1")
+    let child = suite
+        .conform_run(&["--jobs", "1", "--timeout", "60"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -146,11 +133,8 @@ async fn the_interrupt_notice_comes_after_the_lines_of_finished_cases() {
     let suite = TempSuite::new(&server.uri(), &cases);
     let log_path = suite.dir.path().join("log.txt");
     let log = std::fs::File::create(&log_path).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_conform"))
-        .args(["run", "--cases", "cases", "--target", "srv", "--jobs", "1"])
-        .current_dir(suite.dir.path())
-        .env("TEST_KEY", "k")
-        .env("NO_COLOR", "1")
+    let child = suite
+        .conform_run(&["--jobs", "1"])
         .env("CI", "1")
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
