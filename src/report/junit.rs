@@ -144,6 +144,9 @@ fn test_case(r: &CaseResult, paths: &super::Relative) -> TestCase {
     tc
 }
 
+/// How a suite's element ends in quick-junit's text.
+const SUITE_END: &str = "\n    </testsuite>";
+
 /// Cases built and serialized at once by [`write_streamed`].
 const BATCH: usize = 256;
 
@@ -160,7 +163,6 @@ pub fn write_streamed(
     results: &[CaseResult],
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
-    const SUITE_END: &str = "\n    </testsuite>";
     let frame = render(skeleton).map_err(std::io::Error::other)?;
     let paths = super::Relative::new();
     let mut rest = frame.as_str();
@@ -219,7 +221,7 @@ fn write_batch(
         .find("\n        <testcase")
         .ok_or_else(|| std::io::Error::other("a JUnit batch has no test case"))?;
     let to = text
-        .rfind("\n    </testsuite>")
+        .rfind(SUITE_END)
         .ok_or_else(|| std::io::Error::other("a JUnit batch has no end tag"))?;
     out.write_all(&text.as_bytes()[from..to])
 }
