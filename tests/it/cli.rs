@@ -399,6 +399,50 @@ async fn a_stalled_case_does_not_hold_back_the_line_of_the_case_before_it() {
     );
 }
 
+/// `conform bench --url` without `--cpus` says that its figures depend on
+/// placement; pinned, it does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_against_a_url_unpinned_says_the_figures_depend_on_placement() {
+    use conform::mock::{self, Api, Fault, MockConfig};
+    let server = mock::start(
+        Api::Palisade,
+        MockConfig {
+            faults: vec![Fault::PalisadeBenchAnyId],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let url = server.base_url();
+    let schemas = repo().join("schemas/palisade");
+    let cpu = first_allowed_cpu();
+    let run = |pinned: bool| {
+        let (url, schemas, cpu) = (url.clone(), schemas.clone(), cpu.clone());
+        tokio::task::spawn_blocking(move || {
+            let tmp = tempfile::tempdir().unwrap();
+            let mut args = vec![
+                "bench", "--n", "2", "--jobs", "1", "--repeat", "1", "--url", &url,
+            ];
+            args.extend(["--schemas", schemas.to_str().unwrap()]);
+            if pinned {
+                args.extend(["--cpus", &cpu]);
+            }
+            conform(&args, tmp.path())
+        })
+    };
+    let o = run(false).await.unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        err.contains("note: not pinned") && err.contains("--cpus"),
+        "{err}"
+    );
+    let o = run(true).await.unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(!err.contains("not pinned"), "{err}");
+}
+
 /// The README's "case file, with every key" example loads and plans: the docs cannot rot.
 #[test]
 fn the_readme_case_file_example_is_valid() {
