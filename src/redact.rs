@@ -35,6 +35,34 @@ impl Redactor {
         }
     }
 
+    /// True when a key or value of `shape` holds a form of a secret. The
+    /// answer for the last shape and secrets seen on this thread is kept
+    /// (with the shape itself, so its address cannot be reused): the steps of
+    /// a run mostly share one interned shape and one credential, and looking
+    /// for each of three forms in every key and value of a user object took
+    /// about a hundred substring searches a step.
+    fn shape_leaks(&self, shape: &std::sync::Arc<crate::shape::Shape>) -> bool {
+        type Last = Option<(std::sync::Arc<crate::shape::Shape>, Vec<String>, bool)>;
+        thread_local! {
+            static LAST: std::cell::RefCell<Last> = const { std::cell::RefCell::new(None) };
+        }
+        LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            if let Some((seen, forms, leaks)) = &*last
+                && std::sync::Arc::ptr_eq(seen, shape)
+                && *forms == self.forms
+            {
+                return *leaks;
+            }
+            let hit = |t: &str| self.forms.iter().any(|f| t.contains(f.as_str()));
+            let leaks = shape
+                .iter()
+                .any(|(k, v)| hit(k) || v.iter().any(|x| hit(x)));
+            *last = Some((shape.clone(), self.forms.clone(), leaks));
+            leaks
+        })
+    }
+
     /// `text` with every secret replaced, also in its percent-encoded and JSON-escaped forms.
     pub fn apply(&self, text: &str) -> String {
         self.apply_cow(text).into_owned()
@@ -69,10 +97,7 @@ impl Redactor {
             step.request_line.as_mut().map(fix);
             step.path.as_mut().map(fix);
             // Shapes are shared between steps: rebuild one only when a secret is in it.
-            let leaks = step.shape.as_ref().is_some_and(|sh| {
-                let hit = |t: &str| self.forms.iter().any(|f| t.contains(f.as_str()));
-                sh.iter().any(|(k, v)| hit(k) || v.iter().any(|x| hit(x)))
-            });
+            let leaks = step.shape.as_ref().is_some_and(|sh| self.shape_leaks(sh));
             if leaks && let Some(shape) = step.shape.take() {
                 step.shape = Some(std::sync::Arc::new(
                     shape
@@ -131,5 +156,34 @@ mod tests {
         assert_eq!(r.apply("/t/s3cr3t%2Fkey%22x"), "/t/[REDACTED]");
         assert_eq!(r.apply(r#"{"k":"s3cr3t/key\"x"}"#), r#"{"k":"[REDACTED]"}"#);
         assert_eq!(r.apply("ab stays"), "ab stays");
+    }
+
+    #[test]
+    fn a_shape_is_judged_for_the_secrets_at_hand_even_when_it_was_the_last_seen() {
+        use std::collections::BTreeSet;
+        use std::sync::Arc;
+        let shape = |pairs: &[(&str, &str)]| {
+            Arc::new(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), BTreeSet::from([v.to_string()])))
+                    .collect::<crate::shape::Shape>(),
+            )
+        };
+        let leaky = shape(&[("$.token", "=sekret-1"), ("$.id", "string")]);
+        let clean = shape(&[("$.id", "string")]);
+        let (mut a, mut b) = (Redactor::default(), Redactor::default());
+        a.add("sekret-1");
+        b.add("other-22");
+        for _ in 0..2 {
+            assert!(a.shape_leaks(&leaky));
+            assert!(a.shape_leaks(&leaky), "the kept answer");
+            assert!(!b.shape_leaks(&leaky), "same shape, other secrets");
+            assert!(a.shape_leaks(&leaky));
+            assert!(!a.shape_leaks(&clean));
+        }
+        // The same content in another allocation is judged on its own.
+        assert!(a.shape_leaks(&Arc::new((*leaky).clone())));
+        assert!(!a.shape_leaks(&Arc::new((*clean).clone())));
     }
 }
