@@ -467,25 +467,128 @@ struct Ctx<'a> {
 /// the same (`status: 200` and one schema, or a generated suite's identical
 /// cases) share one list, so ten thousand such steps hold one copy.
 #[derive(Default)]
-struct SharedChecks(Vec<std::sync::Arc<[Check]>>);
+struct SharedChecks {
+    lists: Vec<std::sync::Arc<[Check]>>,
+    /// The last `expect:` compiled without a problem or a variable, and its
+    /// list: a step that writes the same expectations again takes the list
+    /// without compiling them (parsing each JSONPath check's path and value as
+    /// templates was most of the cost of planning a generated suite's case).
+    last: Option<(crate::case::model::ExpectDef, std::sync::Arc<[Check]>)>,
+    /// Variables met by [`Ctx::check_vars`], so a compile can tell it used none.
+    vars_seen: usize,
+}
 
 impl SharedChecks {
     /// Lists remembered; a miss replaces the oldest.
     const KEEP: usize = 8;
 
     fn share(&mut self, checks: Vec<Check>) -> std::sync::Arc<[Check]> {
-        if let Some(i) = self.0.iter().position(|l| **l == *checks) {
-            let found = self.0.remove(i);
-            self.0.push(found.clone());
+        if let Some(i) = self.lists.iter().position(|l| **l == *checks) {
+            let found = self.lists.remove(i);
+            self.lists.push(found.clone());
             return found;
         }
         let list: std::sync::Arc<[Check]> = checks.into();
-        if self.0.len() == Self::KEEP {
-            self.0.remove(0);
+        if self.lists.len() == Self::KEEP {
+            self.lists.remove(0);
         }
-        self.0.push(list.clone());
+        self.lists.push(list.clone());
         list
     }
+
+    /// The list compiled for the last expectations, if `e` says the same.
+    fn reuse(&self, e: &crate::case::model::ExpectDef) -> Option<std::sync::Arc<[Check]>> {
+        let (last, list) = self.last.as_ref()?;
+        same_expectations(last, e).then(|| list.clone())
+    }
+}
+
+/// Whether two `expect:` blocks say the same, wherever they are written:
+/// every field compared by value, positions ignored, and maps in their order
+/// (so a list reused keeps the order its checks would have had). Each struct
+/// is taken apart whole, so a field added to it does not compile until it is
+/// compared here.
+fn same_expectations(a: &crate::case::model::ExpectDef, b: &crate::case::model::ExpectDef) -> bool {
+    use crate::case::model::{ExpectDef, Explicit, JsonPathDef};
+    fn value(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|((ka, va), (kb, vb))| ka == kb && value(va, vb))
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(va, vb)| value(va, vb))
+            }
+            _ => a == b,
+        }
+    }
+    fn spanned<T: PartialEq>(a: &Option<S<T>>, b: &Option<S<T>>) -> bool {
+        a.as_ref().map(|x| &x.value) == b.as_ref().map(|x| &x.value)
+    }
+    fn explicit(a: &Explicit<Value>, b: &Explicit<Value>) -> bool {
+        match (&a.0, &b.0) {
+            (Some(x), Some(y)) => value(x, y),
+            (x, y) => x.is_none() && y.is_none(),
+        }
+    }
+    fn explicit_spanned(a: &Explicit<S<Value>>, b: &Explicit<S<Value>>) -> bool {
+        match (&a.0, &b.0) {
+            (Some(x), Some(y)) => value(&x.value, &y.value),
+            (x, y) => x.is_none() && y.is_none(),
+        }
+    }
+    fn jsonpath(a: &JsonPathDef, b: &JsonPathDef) -> bool {
+        let JsonPathDef {
+            path,
+            equals,
+            not_equals,
+            one_of,
+            exists,
+            absent,
+            matches,
+            type_,
+            length,
+            contains,
+            later_than,
+        } = a;
+        path.value == b.path.value
+            && explicit(equals, &b.equals)
+            && explicit(not_equals, &b.not_equals)
+            && match (one_of, &b.one_of) {
+                (Some(x), Some(y)) => {
+                    x.len() == y.len() && x.iter().zip(y).all(|(va, vb)| value(va, vb))
+                }
+                (x, y) => x.is_none() && y.is_none(),
+            }
+            && *exists == b.exists
+            && *absent == b.absent
+            && spanned(matches, &b.matches)
+            && spanned(type_, &b.type_)
+            && *length == b.length
+            && explicit(contains, &b.contains)
+            && spanned(later_than, &b.later_than)
+    }
+    let ExpectDef {
+        status,
+        headers,
+        body,
+        body_subset,
+        jsonpath: paths,
+        schema,
+    } = a;
+    spanned(status, &b.status)
+        && headers.len() == b.headers.len()
+        && headers
+            .iter()
+            .zip(&b.headers)
+            .all(|((ka, va), (kb, vb))| ka == kb && va.value == vb.value)
+        && explicit_spanned(body, &b.body)
+        && explicit_spanned(body_subset, &b.body_subset)
+        && paths.len() == b.jsonpath.len()
+        && paths.iter().zip(&b.jsonpath).all(|(x, y)| jsonpath(x, y))
+        && spanned(schema, &b.schema)
 }
 
 fn pos<T>(s: &S<T>) -> Pos {
@@ -538,6 +641,7 @@ impl Ctx<'_> {
         // Each undefined variable once per place, however often it is repeated there.
         let mut reported = BTreeSet::new();
         for v in vars {
+            self.shared.vars_seen += 1;
             if !reported.insert(v) {
                 continue;
             }
@@ -775,8 +879,18 @@ impl Ctx<'_> {
             },
         };
 
-        let checks = self.checks(s, known);
-        let checks = self.shared.share(checks);
+        let checks = match self.shared.reuse(&s.expect) {
+            Some(list) => list,
+            None => {
+                let (diags, vars) = (self.diags.0.len(), self.shared.vars_seen);
+                let checks = self.checks(s, known);
+                let list = self.shared.share(checks);
+                if self.diags.0.len() == diags && self.shared.vars_seen == vars {
+                    self.shared.last = Some((s.expect.clone(), list.clone()));
+                }
+                list
+            }
+        };
         let mut captures = Vec::new();
         for (name, c) in &s.capture {
             let p = pos(c);
@@ -968,4 +1082,64 @@ pub fn parse_duration(s: &Scalar) -> Result<Duration, String> {
                 Ok(d)
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_expectations;
+    use crate::case::model::ExpectDef;
+
+    fn expect(yaml: &str) -> ExpectDef {
+        crate::case::fast::parse(yaml).unwrap_or_else(|| panic!("not an expect block: {yaml}"))
+    }
+
+    #[test]
+    fn expectations_compare_by_value_in_order_and_not_by_position() {
+        let a = expect(
+            "status: 200\nheaders: { Content-Type: application/json, X-A: b }\njsonpath:\n  - { path: $.s, equals: { a: 1, b: [1, 2] } }\nschema: v2User\n",
+        );
+        // The same, written elsewhere and otherwise.
+        let same = expect(
+            "\n\nstatus: 200\nheaders:\n  Content-Type: application/json\n  X-A: b\njsonpath:\n  - path: $.s\n    equals:\n      a: 1\n      b: [1, 2]\nschema: v2User\n",
+        );
+        assert!(same_expectations(&a, &same));
+        for other in [
+            "status: 201\nheaders: { Content-Type: application/json, X-A: b }\njsonpath:\n  - { path: $.s, equals: { a: 1, b: [1, 2] } }\nschema: v2User\n",
+            "status: 200\nheaders: { X-A: b, Content-Type: application/json }\njsonpath:\n  - { path: $.s, equals: { a: 1, b: [1, 2] } }\nschema: v2User\n",
+            "status: 200\nheaders: { Content-Type: application/json, X-A: b }\njsonpath:\n  - { path: $.s, equals: { b: [1, 2], a: 1 } }\nschema: v2User\n",
+            "status: 200\nheaders: { Content-Type: application/json, X-A: b }\njsonpath:\n  - { path: $.s, equals: { a: 1, b: [2, 1] } }\nschema: v2User\n",
+            "status: 200\nheaders: { Content-Type: application/json, X-A: b }\njsonpath:\n  - { path: $.s, not_equals: { a: 1, b: [1, 2] } }\nschema: v2User\n",
+            "status: 200\nheaders: { Content-Type: application/json, X-A: b }\njsonpath:\n  - { path: $.s, equals: { a: 1, b: [1, 2] }, exists: true }\nschema: v2User\n",
+            "status: 200\nheaders: { Content-Type: application/json, X-A: b }\njsonpath:\n  - { path: $.t, equals: { a: 1, b: [1, 2] } }\nschema: v2User\n",
+            "status: 200\nheaders: { Content-Type: application/json, X-A: b }\njsonpath:\n  - { path: $.s, equals: { a: 1, b: [1, 2] } }\nschema: v1User\n",
+            "status: 200\nheaders: { Content-Type: application/json, X-A: b }\njsonpath:\n  - { path: $.s, equals: { a: 1, b: [1, 2] } }\n",
+            "status: 200\nheaders: { Content-Type: application/json, X-A: b }\njsonpath:\n  - { path: $.s, equals: { a: 1, b: [1, 2] } }\nschema: v2User\nbody_subset: { a: 1 }\n",
+        ] {
+            assert!(
+                !same_expectations(&a, &expect(other)),
+                "taken as the same: {other}"
+            );
+        }
+        let m = |extra: &str| {
+            expect(&format!(
+                "status: 200\njsonpath:\n  - {{ path: $.s, {extra} }}\n"
+            ))
+        };
+        for (x, y) in [
+            ("matches: a+", "matches: b+"),
+            ("type: string", "type: number"),
+            ("length: 2", "length: 3"),
+            ("contains: a", "contains: b"),
+            (
+                "later_than: '2020-01-01T00:00:00Z'",
+                "later_than: '2021-01-01T00:00:00Z'",
+            ),
+            ("one_of: [a, b]", "one_of: [b, a]"),
+            ("absent: true", "absent: false"),
+            ("equals: null", "exists: true"),
+        ] {
+            assert!(same_expectations(&m(x), &m(x)), "{x}");
+            assert!(!same_expectations(&m(x), &m(y)), "{x} ~ {y}");
+        }
+    }
 }

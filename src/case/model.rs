@@ -308,7 +308,7 @@ pub struct RequestDef {
 }
 
 /// What a step's response must satisfy.
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectDef {
     /// `200`, `[200, 204]` or a class such as `4xx`.
@@ -336,7 +336,7 @@ pub struct ExpectDef {
 }
 
 /// One JSONPath assertion; several operators may be combined.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JsonPathDef {
     /// RFC 9535 JSONPath (templated).

@@ -295,3 +295,64 @@ async fn generated_negative_cases_pass_on_the_mock_and_catch_validation_faults()
         );
     }
 }
+
+/// A step whose `expect:` repeats the one before takes its compiled checks,
+/// but never its silence: a problem in the repeated block is reported at each
+/// place, and a block that uses a variable is judged with each case's own
+/// variables.
+#[test]
+fn repeated_expectations_are_each_checked_for_problems() {
+    use conform::error::ExpectedError;
+    let step = |expect: &str| {
+        format!(
+            "    steps:\n      - request: {{ method: GET, path: /x }}\n        expect: {expect}\n"
+        )
+    };
+    let bad_regex = "{ status: 200, jsonpath: [ { path: $.s, matches: '(' } ] }";
+    let with_var = "{ status: 200, jsonpath: [ { path: $.s, equals: '{{x}}' } ] }";
+    let plain = "{ status: 200, jsonpath: [ { path: $.s, equals: A } ], schema: User }";
+    let cases = [
+        format!("cases:\n  - name: r1\n{}", step(bad_regex)),
+        format!("  - name: r2\n{}", step(bad_regex)),
+        format!(
+            "  - name: v1\n    variables: {{ x: one }}\n{}",
+            step(with_var)
+        ),
+        format!("  - name: v2\n{}", step(with_var)),
+        format!("  - name: p1\n{}", step(plain)),
+        format!("  - name: p2\n{}", step(plain)),
+    ]
+    .concat();
+    let suite = crate::common::TempSuite::new("http://127.0.0.1:9", &cases);
+    let diags = match conform::app::load_and_plan(&suite.cases_dir()) {
+        Err(ExpectedError::Load(d)) => d,
+        other => panic!("expected load problems, got {:?}", other.map(|s| s.len())),
+    };
+    let text = diags.to_string();
+    let lines = |needle: &str| -> Vec<usize> {
+        diags
+            .0
+            .iter()
+            .filter(|d| d.message.contains(needle))
+            .map(|d| d.pos.line)
+            .collect()
+    };
+    assert_eq!(lines("invalid regex"), vec![5, 9], "{text}");
+    assert_eq!(lines("undefined variable `x`"), vec![18], "{text}");
+    assert_eq!(diags.0.len(), 3, "{text}");
+
+    // Without problems, the repeated block plans to the same checks.
+    let ok = [
+        format!("cases:\n  - name: p1\n{}", step(plain)),
+        format!(
+            "  - name: p2\n{}",
+            step(&plain.replace(", schema: User", ",\n                  schema: User"))
+        ),
+    ]
+    .concat();
+    let suite = crate::common::TempSuite::new("http://127.0.0.1:9", &ok);
+    let planned = conform::app::load_and_plan(&suite.cases_dir()).unwrap();
+    let cases = &planned[0].cases;
+    assert_eq!(cases.len(), 2);
+    assert_eq!(cases[0].steps[0].checks, cases[1].steps[0].checks);
+}
