@@ -159,6 +159,17 @@ impl Line<'_> {
     }
 }
 
+/// No control character but line feeds, and no DEL. Judged 64 bytes at a
+/// time without stopping early, which the compiler turns into vector
+/// instructions: a byte at a time, this check was half of splitting a file
+/// into lines (callgrind: ~13 instructions a byte).
+fn is_clean(bytes: &[u8]) -> bool {
+    let bad = |b: u8| (b < 0x20 && b != b'\n') | (b == 0x7f);
+    bytes
+        .chunks(64)
+        .all(|chunk| !chunk.iter().fold(false, |acc, &b| acc | bad(b)))
+}
+
 struct Reader<'a> {
     lines: Vec<Line<'a>>,
     /// The next line to read.
@@ -177,8 +188,7 @@ impl<'a> Reader<'a> {
     /// non-printable characters, a byte-order mark, document markers or
     /// directives).
     fn new(text: &'a str) -> R<Self> {
-        let clean = text.bytes().all(|b| b >= 0x20 && b != 0x7f || b == b'\n');
-        if !clean || text.len() >= u32::MAX as usize {
+        if !is_clean(text.as_bytes()) || text.len() >= u32::MAX as usize {
             return None;
         }
         if !text.is_ascii()

@@ -303,3 +303,19 @@ fn mutated_case_files_are_read_as_serde_saphyr_reads_them_or_left_to_it() {
         "only {taken} of {rounds} mutated files taken"
     );
 }
+
+#[test]
+fn the_clean_check_judges_every_byte_at_every_offset() {
+    let simple = |b: &[u8]| b.iter().all(|&b| b >= 0x20 && b != 0x7f || b == b'\n');
+    let mut text: Vec<u8> = (0..200u32).map(|i| b"ab c\n-:"[(i % 7) as usize]).collect();
+    assert!(super::is_clean(&text) && simple(&text));
+    for at in [0, 1, 63, 64, 65, 127, 128, 199] {
+        for b in [0u8, b'\t', b'\r', 0x1b, 0x1f, 0x7f, b' ', b'\n', 0x80, 0xff] {
+            let keep = text[at];
+            text[at] = b;
+            assert_eq!(super::is_clean(&text), simple(&text), "byte {b:#x} at {at}");
+            text[at] = keep;
+        }
+    }
+    assert!(super::is_clean(b""));
+}
