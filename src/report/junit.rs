@@ -177,14 +177,9 @@ pub fn write_streamed(
         // others gather and go through quick-junit a batch at a time, in order.
         let mut batch: Vec<&CaseResult> = Vec::new();
         let mut plain = String::new();
-        let mut shown: Option<(&std::sync::Arc<Path>, String)> = None;
         for r in suite_cases(results, ts.name.as_str()) {
-            if !matches!(shown, Some((f, _)) if std::sync::Arc::ptr_eq(f, &r.file)) {
-                shown = Some((&r.file, paths.show(&r.file)));
-            }
-            let file = shown.as_ref().map_or("", |(_, s)| s.as_str());
             plain.clear();
-            if plain_passed_case(r, file, &mut plain) {
+            if plain_passed_case(r, &paths.show(&r.file), &mut plain) {
                 write_batch(ts.name.as_str(), &batch, &paths, out)?;
                 batch.clear();
                 out.write_all(plain.as_bytes())?;
