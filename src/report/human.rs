@@ -218,6 +218,11 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+        self.write_gathered();
+    }
+
+    /// Stops the writer thread and writes the case lines still gathered.
+    fn write_gathered(&self) {
         if let Some(b) = &self.batched {
             b.done.store(true, std::sync::atomic::Ordering::Release);
             b.lines().write();
@@ -228,10 +233,7 @@ impl Progress {
 impl Drop for Progress {
     /// Nothing gathered is lost if `finish` was not reached.
     fn drop(&mut self) {
-        if let Some(b) = &self.batched {
-            b.done.store(true, std::sync::atomic::Ordering::Release);
-            b.lines().write();
-        }
+        self.write_gathered();
     }
 }
 
