@@ -4,6 +4,7 @@
 //! This is the engine both front ends share: `conform run` and the
 //! libtest-mimic harness behind `cargo test`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -62,16 +63,22 @@ pub fn not_started(case: &PlannedCase, target: &Target) -> CaseResult {
 
 /// Runs a case, rerunning it up to `ctx.retries` times when it fails or errors.
 /// A case that passes on a rerun is [`Outcome::Flaky`], with its earlier attempts kept.
+///
+/// `done_sending`, when given, is set once the case will send nothing more
+/// (see [`run_case_releasing`]); with reruns possible that is only known at
+/// the end, so it is then left for the caller to see the case finish.
 pub async fn run_case_with_retries(
     case: &PlannedCase,
     suite: &PlannedSuite,
     target: &Target,
     ctx: &RunContext,
+    done_sending: Option<&AtomicBool>,
 ) -> CaseResult {
+    let done_sending = done_sending.filter(|_| ctx.retries == 0);
     let mut earlier = Vec::new();
     let mut attempt = 1;
     loop {
-        let mut r = run_case(case, suite, target, ctx).await;
+        let mut r = run_case_releasing(case, suite, target, ctx, done_sending).await;
         let bad = matches!(r.outcome, Outcome::Failed | Outcome::Errored);
         if !bad || attempt > ctx.retries || ctx.interrupt.is_set() {
             if !bad && !earlier.is_empty() {
@@ -97,6 +104,22 @@ pub async fn run_case(
     suite: &PlannedSuite,
     target: &Target,
     ctx: &RunContext,
+) -> CaseResult {
+    run_case_releasing(case, suite, target, ctx, None).await
+}
+
+/// [`run_case`], setting `done_sending` as soon as the response to the case's
+/// last request has arrived, and then yielding once before checking it.
+///
+/// A sequential run starts the next case then: its first request is on the
+/// wire while this one's last response is checked and recorded, and still no
+/// two requests are ever outstanding, nor do two cases' requests interleave.
+async fn run_case_releasing(
+    case: &PlannedCase,
+    suite: &PlannedSuite,
+    target: &Target,
+    ctx: &RunContext,
+    done_sending: Option<&AtomicBool>,
 ) -> CaseResult {
     let started = Instant::now();
     let mut result = CaseResult {
@@ -163,6 +186,10 @@ pub async fn run_case(
         schemas: &suite.schemas,
         ctx,
     };
+    // The step whose response is the case's last: the last cleanup step, or
+    // the last main step when there is no cleanup.
+    let last = case.steps.len() + case.cleanup.len();
+    let releasing = |n: usize| done_sending.filter(|_| n == last);
     let mut broken = false;
     for (i, step) in case.steps.iter().enumerate() {
         if ctx.interrupt.is_set() && !broken {
@@ -184,14 +211,15 @@ pub async fn run_case(
             ));
             continue;
         }
-        let r = run_step(step, i + 1, false, &mut state, &scope).await;
+        let r = run_step(step, i + 1, false, &mut state, &scope, releasing(i + 1)).await;
         broken = r.outcome != StepOutcome::Passed;
         result.steps.push(r);
     }
     for (i, step) in case.cleanup.iter().enumerate() {
+        let releasing = releasing(case.steps.len() + i + 1);
         result
             .steps
-            .push(run_step(step, i + 1, true, &mut state, &scope).await);
+            .push(run_step(step, i + 1, true, &mut state, &scope, releasing).await);
     }
 
     result.outcome = if result
@@ -361,6 +389,7 @@ async fn run_step(
     cleanup: bool,
     state: &mut CaseState,
     scope: &Scope<'_>,
+    done_sending: Option<&AtomicBool>,
 ) -> StepResult {
     let Scope {
         target,
@@ -427,6 +456,11 @@ async fn run_step(
             _ = ctx.interrupt.wait() => Err(exec::ExecError::Interrupted),
         }
     };
+    if let Some(flag) = done_sending {
+        flag.store(true, Ordering::Release);
+        // Lets the next case send before this response is checked.
+        tokio::task::yield_now().await;
+    }
     let mut r = blank(step, index, cleanup, StepOutcome::Passed);
     r.request_line = Some(record.line());
     r.path = Some(path);

