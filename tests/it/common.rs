@@ -116,13 +116,22 @@ pub async fn run_with(
     suite: &TempSuite,
     opts: RunOptions,
 ) -> Result<Vec<CaseResult>, ExpectedError> {
+    run_reporting(suite, opts, |_| {}).await
+}
+
+/// Runs with explicit options; `on_done` sees each result as the run reports it.
+pub async fn run_reporting(
+    suite: &TempSuite,
+    opts: RunOptions,
+    on_done: impl FnMut(&CaseResult),
+) -> Result<Vec<CaseResult>, ExpectedError> {
     let env = |k: &str| (k == "TEST_KEY").then(|| "test-secret".to_owned());
     app::run(
         &suite.cases_dir(),
         &select_all(&suite.cases_dir()),
         &opts,
         &env,
-        |_| {},
+        on_done,
     )
     .await
 }
@@ -198,36 +207,30 @@ impl Https {
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                // Bounded, so a test that leaks the server never leaks a thread for long.
-                let deadline = tokio::time::sleep(HTTPS_MAX_LIFE * 2);
-                tokio::pin!(deadline);
-                loop {
-                    tokio::select! {
-                        _ = &mut rx => break,
-                        _ = &mut deadline => break,
-                        accepted = listener.accept() => {
-                            let Ok((tcp, _)) = accepted else { continue };
-                            let acceptor = acceptor.clone();
-                            tokio::spawn(async move {
-                                // A refused handshake is the client's verdict; nothing to do.
-                                let served = async {
-                                    if let Ok(mut tls) = acceptor.accept(tcp).await {
-                                        let _ = serve_one(&mut tls).await;
-                                    }
-                                };
-                                let _ = tokio::time::timeout(HTTPS_MAX_LIFE, served).await;
-                            });
-                        }
+        on_own_thread(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            // Bounded, so a test that leaks the server never leaks a thread for long.
+            let deadline = tokio::time::sleep(HTTPS_MAX_LIFE * 2);
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    _ = &mut rx => break,
+                    _ = &mut deadline => break,
+                    accepted = listener.accept() => {
+                        let Ok((tcp, _)) = accepted else { continue };
+                        let acceptor = acceptor.clone();
+                        tokio::spawn(async move {
+                            // A refused handshake is the client's verdict; nothing to do.
+                            let served = async {
+                                if let Ok(mut tls) = acceptor.accept(tcp).await {
+                                    let _ = serve_one(&mut tls).await;
+                                }
+                            };
+                            let _ = tokio::time::timeout(HTTPS_MAX_LIFE, served).await;
+                        });
                     }
                 }
-            });
+            }
         });
         Https {
             addr,
@@ -248,6 +251,19 @@ impl Drop for Https {
             let _ = tx.send(());
         }
     }
+}
+
+/// Runs `server` on a thread of its own with a one-thread runtime, so a test
+/// may block its own thread (on the binary, or inside `on_done`) while the
+/// server still answers.
+pub fn on_own_thread(server: impl std::future::Future<Output = ()> + Send + 'static) {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(server)
+    });
 }
 
 /// Reads a request head (up to `\r\n\r\n`) and answers `200 {}`.

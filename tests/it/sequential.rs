@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
-use conform::app::{self, RunOptions};
+use conform::app::RunOptions;
 use conform::result::Outcome;
 use conform::target::TargetChoice;
 
-use crate::common::{TempSuite, select_all};
+use crate::common::{TempSuite, on_own_thread, run_reporting, run_with};
 
 /// What the server saw: each path as it arrived, with how many requests were
 /// then already being answered.
@@ -71,22 +71,18 @@ async fn answer(State(seen): State<Arc<Seen>>, uri: Uri) -> (StatusCode, String)
     (status, format!(r#"{{"ok":true,"path":"{path}"}}"#))
 }
 
-/// Starts the server on its own thread; returns its base URL.
+/// Starts the server on its own thread, for a minute at most; returns its base URL.
 fn serve(seen: Arc<Seen>) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new().fallback(answer).with_state(seen);
-            axum::serve(listener, app).await.unwrap();
-        });
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    on_own_thread(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        let app = axum::Router::new().fallback(answer).with_state(seen);
+        // Bounded, so the server's thread does not outlive the test for long.
+        let _ = tokio::time::timeout(Duration::from_secs(60), axum::serve(listener, app)).await;
     });
-    format!("http://{}", rx.recv().unwrap())
+    format!("http://{addr}")
 }
 
 fn options(retries: u32) -> RunOptions {
@@ -134,17 +130,10 @@ async fn one_request_at_a_time_and_a_case_steps_together() {
         }
     }
     let suite = TempSuite::new(&url, &yaml);
-    let env = |k: &str| (k == "TEST_KEY").then(|| "k".to_owned());
     let mut order = Vec::new();
-    let results = app::run(
-        &suite.cases_dir(),
-        &select_all(&suite.cases_dir()),
-        &options(0),
-        &env,
-        |r| order.push(r.id.to_string()),
-    )
-    .await
-    .unwrap();
+    let results = run_reporting(&suite, options(0), |r| order.push(r.id.to_string()))
+        .await
+        .unwrap();
 
     assert_eq!(seen.paths(), expected, "requests out of turn");
     let overlapping: Vec<_> = seen
@@ -180,26 +169,19 @@ async fn the_next_case_is_sent_before_the_last_response_is_checked() {
         yaml.push_str(&step(&format!("/c{i}"), 200));
     }
     let suite = TempSuite::new(&url, &yaml);
-    let env = |k: &str| (k == "TEST_KEY").then(|| "k".to_owned());
     let mut reached = Vec::new();
     // Holds the run's one thread in each case's `on_done`: the next case's
     // request can reach the server then only if it was sent before.
-    let results = app::run(
-        &suite.cases_dir(),
-        &select_all(&suite.cases_dir()),
-        &options(0),
-        &env,
-        |r| {
-            let n = reached.len() + 1;
-            if n < 3 {
-                let next = format!("/c{n}");
-                reached.push((
-                    r.id.to_string(),
-                    seen.wait_for(&next, Duration::from_secs(5)),
-                ));
-            }
-        },
-    )
+    let results = run_reporting(&suite, options(0), |r| {
+        let n = reached.len() + 1;
+        if n < 3 {
+            let next = format!("/c{n}");
+            reached.push((
+                r.id.to_string(),
+                seen.wait_for(&next, Duration::from_secs(5)),
+            ));
+        }
+    })
     .await
     .unwrap();
     assert_eq!(results.len(), 3);
@@ -224,16 +206,7 @@ async fn with_reruns_the_next_case_waits_for_the_last_attempt() {
         yaml.push_str(&step(&format!("/c{i}"), 200));
     }
     let suite = TempSuite::new(&url, &yaml);
-    let env = |k: &str| (k == "TEST_KEY").then(|| "k".to_owned());
-    let results = app::run(
-        &suite.cases_dir(),
-        &select_all(&suite.cases_dir()),
-        &options(1),
-        &env,
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let results = run_with(&suite, options(1)).await.unwrap();
     // Case 0 fails once, passes on its rerun (flaky); case 1 only then.
     assert_eq!(seen.paths(), ["/c0", "/c0", "/c1"]);
     assert!(
