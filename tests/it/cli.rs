@@ -399,12 +399,10 @@ async fn a_stalled_case_does_not_hold_back_the_line_of_the_case_before_it() {
     );
 }
 
-/// `conform bench --url` without `--cpus` says that its figures depend on
-/// placement; pinned, it does not.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bench_against_a_url_unpinned_says_the_figures_depend_on_placement() {
+/// The embedded Palisade mock serving the seeded user for any id, as `conform bench` uses it.
+async fn bench_mock() -> conform::mock::MockServer {
     use conform::mock::{self, Api, Fault, MockConfig};
-    let server = mock::start(
+    mock::start(
         Api::Palisade,
         MockConfig {
             faults: vec![Fault::PalisadeBenchAnyId],
@@ -412,7 +410,14 @@ async fn bench_against_a_url_unpinned_says_the_figures_depend_on_placement() {
         },
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// `conform bench --url` without `--cpus` says that its figures depend on
+/// placement; pinned, it does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_against_a_url_unpinned_says_the_figures_depend_on_placement() {
+    let server = bench_mock().await;
     let url = server.base_url();
     let schemas = repo().join("schemas/palisade");
     let cpu = first_allowed_cpu();
@@ -441,6 +446,65 @@ async fn bench_against_a_url_unpinned_says_the_figures_depend_on_placement() {
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
     assert!(!err.contains("not pinned"), "{err}");
+}
+
+/// Each round of `conform bench` runs conform once, unmeasured, between the
+/// bare loop and the measured runs (README "Benchmark"). With `--n 2` and one
+/// round, the server sees 2 requests from each of: the bare loop, the run that
+/// fills the cache for `warm`, that unmeasured run, `cold` and `warm`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_runs_conform_once_unmeasured_between_the_bare_loop_and_the_measured_runs() {
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    // The seeded user, as the embedded mock serves it: it passes W's checks.
+    let reference = bench_mock().await;
+    let user = conform::exec::build_client(&conform::exec::ClientOptions::default())
+        .unwrap()
+        .get(format!("{}/v2/users/1", reference.base_url()))
+        .header("Authorization", conform::mock::Api::Palisade.api_key())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/v2/users/[0-9]+$"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(user.to_vec(), "application/json"))
+        .mount(&server)
+        .await;
+    let (url, schemas) = (server.uri(), repo().join("schemas/palisade"));
+    let o = tokio::task::spawn_blocking(move || {
+        let tmp = tempfile::tempdir().unwrap();
+        conform(
+            &[
+                "bench",
+                "--n",
+                "2",
+                "--jobs",
+                "1",
+                "--repeat",
+                "1",
+                "--url",
+                &url,
+                "--schemas",
+                schemas.to_str().unwrap(),
+            ],
+            tmp.path(),
+        )
+    })
+    .await
+    .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    let seen = server.received_requests().await.unwrap().len();
+    assert_eq!(
+        seen,
+        2 * 5,
+        "2 requests from each of the bare loop, the cache fill, the unmeasured run, cold and \
+         warm; got {seen}"
+    );
 }
 
 /// The README's "case file, with every key" example loads and plans: the docs cannot rot.
