@@ -778,8 +778,17 @@ fn cmd_bench(args: crate::cli::BenchArgs) -> Result<u8, ExpectedError> {
             "--n, --jobs and --repeat values must be at least 1".into(),
         ));
     }
-    let binary = std::env::current_exe()
-        .map_err(|e| ExpectedError::Setup(format!("cannot find the conform binary: {e}")))?;
+    let binary = match args.binary {
+        // Absolute: the runs start in the workload's folder.
+        Some(b) => std::fs::canonicalize(&b)
+            .ok()
+            .filter(|p| p.is_file())
+            .ok_or_else(|| {
+                ExpectedError::Usage(format!("--binary {}: no such file", b.display()))
+            })?,
+        None => std::env::current_exe()
+            .map_err(|e| ExpectedError::Setup(format!("cannot find the conform binary: {e}")))?,
+    };
     let opts = crate::bench::BenchOptions {
         sizes: args.sizes,
         jobs: args.jobs,

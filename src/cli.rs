@@ -75,6 +75,10 @@ pub struct BenchArgs {
     /// (Linux; see README "Benchmark").
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub cpus: Vec<usize>,
+    /// The conform binary whose runs are measured (default: this one), e.g. an
+    /// earlier build, to compare two builds against the same bare loop.
+    #[arg(long, value_name = "PATH")]
+    pub binary: Option<PathBuf>,
 }
 
 /// `conform targets`.

@@ -477,22 +477,41 @@ async fn bench_runs_conform_once_unmeasured_between_the_bare_loop_and_the_measur
     let (url, schemas) = (server.uri(), repo().join("schemas/palisade"));
     let o = tokio::task::spawn_blocking(move || {
         let tmp = tempfile::tempdir().unwrap();
-        conform(
-            &[
-                "bench",
-                "--n",
-                "2",
-                "--jobs",
-                "1",
-                "--repeat",
-                "1",
-                "--url",
-                &url,
-                "--schemas",
-                schemas.to_str().unwrap(),
-            ],
-            tmp.path(),
+        // The runs are `--binary`'s (given relative to where bench starts): a
+        // script that notes each start, then runs conform.
+        let calls = tmp.path().join("calls");
+        let other = tmp.path().join("other");
+        std::fs::write(
+            &other,
+            format!(
+                "#!/bin/sh\necho run >> '{}'\nexec '{}' \"$@\"\n",
+                calls.display(),
+                env!("CARGO_BIN_EXE_conform")
+            ),
         )
+        .unwrap();
+        let mut perm = std::fs::metadata(&other).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+        std::fs::set_permissions(&other, perm).unwrap();
+        let o = conform(
+            &["bench", "--n", "2", "--repeat", "1", "--binary", "missing"],
+            tmp.path(),
+        );
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{out}{err}");
+        assert!(err.contains("--binary missing: no such file"), "{err}");
+        let schemas = schemas.to_str().unwrap();
+        let args = ["--url", &url, "--schemas", schemas, "--binary", "other"];
+        let mut all = vec!["bench", "--n", "2", "--jobs", "1", "--repeat", "1"];
+        all.extend(args);
+        let o = conform(&all, tmp.path());
+        let runs = std::fs::read_to_string(&calls).unwrap_or_default();
+        assert_eq!(
+            runs.lines().count(),
+            4,
+            "cache fill, unmeasured, cold, warm"
+        );
+        o
     })
     .await
     .unwrap();
