@@ -17,6 +17,8 @@ use crate::coverage::Catalog;
 use crate::result::{CaseResult, Outcome, StepOutcome, StepResult};
 use crate::shape::Shape;
 
+mod plain;
+
 /// Version of the format; [`read`] refuses any other.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -399,6 +401,28 @@ mod shapes {
         write()
     }
 
+    /// Appends the text [`serialize`] writes for `shape` (the cached text
+    /// while the cache is on).
+    pub(super) fn append_text(out: &mut Vec<u8>, shape: &Arc<Shape>) -> std::io::Result<()> {
+        WRITTEN.with(|w| {
+            let mut w = w.borrow_mut();
+            let Some(cache) = w.as_mut() else {
+                let text = super::super::json::pretty_at_depth(&**shape, DEPTH)?;
+                out.extend_from_slice(text.as_bytes());
+                return Ok(());
+            };
+            let raw = match cache.entry(Arc::as_ptr(shape) as usize) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let text = super::super::json::pretty_at_depth(&**shape, DEPTH)?;
+                    v.insert(RawValue::from_string(text).map_err(std::io::Error::other)?)
+                }
+            };
+            out.extend_from_slice(raw.get().as_bytes());
+            Ok(())
+        })
+    }
+
     pub(super) fn serialize<S: serde::Serializer>(
         shape: &Option<Arc<Shape>>,
         serializer: S,
@@ -614,7 +638,7 @@ pub fn write_streamed(
 ) -> std::io::Result<()> {
     let view = View::new(results, run, catalog);
     super::junit::write_atomic_with(path, |w| {
-        shapes::with_cache(|| super::json::write_pretty(&mut *w, &view))?;
+        shapes::with_cache(|| view.write(&mut *w))?;
         std::io::Write::write_all(w, b"\n")
     })
 }
@@ -670,28 +694,43 @@ impl<'a> View<'a> {
     }
 }
 
-/// Field for field what `#[derive(Serialize)]` on [`Summary`] writes.
-impl Serialize for View<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        struct Cases<'v, 'a>(&'v View<'a>);
-        impl Serialize for Cases<'_, '_> {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let v = self.0;
-                serializer.collect_seq(
-                    v.sorted
-                        .iter()
-                        .map(|r| CaseRecord::of(r, v.catalog, &v.paths)),
-                )
-            }
+impl View<'_> {
+    /// Field for field what `#[derive(Serialize)]` on [`Summary`] and the
+    /// pretty writer give (no final newline): each part but the case records
+    /// as [`pretty_at_depth`](super::json::pretty_at_depth) writes it where it
+    /// sits; each case record by [`plain::write_case`] when the case is plain,
+    /// else from its [`CaseRecord`], one record at a time.
+    fn write(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        use super::json::pretty_at_depth;
+        write!(
+            w,
+            "{{\n  \"schema_version\": {SCHEMA_VERSION},\n  \"run\": "
+        )?;
+        w.write_all(pretty_at_depth(self.run, 1)?.as_bytes())?;
+        w.write_all(b",\n  \"totals\": ")?;
+        w.write_all(pretty_at_depth(&self.totals, 1)?.as_bytes())?;
+        w.write_all(b",\n  \"suites\": ")?;
+        w.write_all(pretty_at_depth(&self.suites, 1)?.as_bytes())?;
+        w.write_all(b",\n  \"cases\": ")?;
+        if self.sorted.is_empty() {
+            w.write_all(b"[]")?;
         }
-        let mut st = serializer.serialize_struct("Summary", 5)?;
-        st.serialize_field("schema_version", &SCHEMA_VERSION)?;
-        st.serialize_field("run", self.run)?;
-        st.serialize_field("totals", &self.totals)?;
-        st.serialize_field("suites", &self.suites)?;
-        st.serialize_field("cases", &Cases(self))?;
-        st.end()
+        let mut buf = Vec::new();
+        for (i, r) in self.sorted.iter().enumerate() {
+            w.write_all(if i == 0 { b"[\n    " } else { b",\n    " })?;
+            buf.clear();
+            let ops = self.catalog.and_then(|c| c.get(&r.id.suite));
+            if !plain::write_case(&mut buf, r, ops, &self.paths.show(&r.file)) {
+                buf.clear();
+                let record = CaseRecord::of(r, self.catalog, &self.paths);
+                buf.extend_from_slice(pretty_at_depth(&record, 2)?.as_bytes());
+            }
+            w.write_all(&buf)?;
+        }
+        if !self.sorted.is_empty() {
+            w.write_all(b"\n  ]")?;
+        }
+        w.write_all(b"\n}")
     }
 }
 
