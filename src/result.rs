@@ -141,6 +141,30 @@ pub struct CaseResult {
     pub earlier: Vec<EarlierAttempt>,
 }
 
+#[cfg(test)]
+impl CaseResult {
+    /// A case `s::f::<name>` of `cases/s/f.yaml` that passed at once against
+    /// `mock`, untagged, in no time: the tests' starting point.
+    pub(crate) fn passed_for_test(name: &str, steps: Vec<StepResult>) -> CaseResult {
+        CaseResult {
+            id: CaseId {
+                suite: "s".into(),
+                file: "f".into(),
+                name: name.into(),
+            },
+            file: std::path::Path::new("cases/s/f.yaml").into(),
+            tags: Vec::new(),
+            target: "mock".into(),
+            base_url: "http://127.0.0.1:1/".into(),
+            outcome: Outcome::Passed,
+            steps,
+            duration: Duration::ZERO,
+            attempts: 1,
+            earlier: Vec::new(),
+        }
+    }
+}
+
 /// A failed or errored attempt before a rerun.
 #[derive(Debug, Clone)]
 pub struct EarlierAttempt {

@@ -472,8 +472,7 @@ pub fn union(shards: Vec<Coverage>) -> Option<Coverage> {
 mod tests {
     use super::*;
     use crate::coverage::tests::users;
-    use crate::plan::CaseId;
-    use crate::result::{Outcome, StepOutcome, StepResult};
+    use crate::result::{StepOutcome, StepResult};
     use std::time::Duration;
 
     fn step(method: &str, path: &str, status: Option<u16>) -> StepResult {
@@ -494,22 +493,7 @@ mod tests {
     }
 
     fn case(name: &str, steps: Vec<StepResult>) -> CaseResult {
-        CaseResult {
-            id: CaseId {
-                suite: "s".into(),
-                file: "f".into(),
-                name: name.into(),
-            },
-            file: std::path::Path::new("cases/s/f.yaml").into(),
-            tags: Vec::new(),
-            target: "mock".into(),
-            base_url: "http://127.0.0.1:1/".into(),
-            outcome: Outcome::Passed,
-            steps,
-            duration: Duration::ZERO,
-            attempts: 1,
-            earlier: Vec::new(),
-        }
+        CaseResult::passed_for_test(name, steps)
     }
 
     #[test]

@@ -771,7 +771,6 @@ pub fn read(path: &Path) -> Result<Summary, SummaryError> {
 mod tests {
     use super::*;
     use crate::check::CheckResult;
-    use crate::plan::CaseId;
 
     fn meta() -> RunMeta {
         RunMeta {
@@ -786,48 +785,39 @@ mod tests {
 
     fn result(name: &str, outcome: Outcome) -> CaseResult {
         let failed = outcome == Outcome::Failed;
-        CaseResult {
-            id: CaseId {
-                suite: "s".into(),
-                file: "f".into(),
-                name: name.into(),
+        let step = StepResult {
+            index: 1,
+            cleanup: false,
+            name: "get".into(),
+            method: "GET".into(),
+            path_template: "/a/{{id}}".into(),
+            path: Some("/a/1".into()),
+            request_line: Some("GET http://127.0.0.1:1/a/1".into()),
+            shape: Some(std::sync::Arc::new(crate::shape::of(
+                &serde_json::json!({"s": "ON"}),
+            ))),
+            status: Some(200),
+            outcome: if failed {
+                StepOutcome::Failed
+            } else {
+                StepOutcome::Passed
             },
-            file: std::path::Path::new("cases/s/f.yaml").into(),
-            tags: vec!["t".into()],
-            target: "mock".into(),
-            base_url: "http://127.0.0.1:1/".into(),
-            outcome,
-            steps: vec![StepResult {
-                index: 1,
-                cleanup: false,
-                name: "get".into(),
-                method: "GET".into(),
-                path_template: "/a/{{id}}".into(),
-                path: Some("/a/1".into()),
-                request_line: Some("GET http://127.0.0.1:1/a/1".into()),
-                shape: Some(std::sync::Arc::new(crate::shape::of(
-                    &serde_json::json!({"s": "ON"}),
-                ))),
-                status: Some(200),
-                outcome: if failed {
-                    StepOutcome::Failed
+            duration: Duration::from_micros(1500),
+            extra: Some(Box::new(crate::result::StepExtra {
+                body_preview: None,
+                checks: vec![if failed {
+                    CheckResult::fail("status", "201", "200")
                 } else {
-                    StepOutcome::Passed
-                },
-                duration: Duration::from_micros(1500),
-                extra: Some(Box::new(crate::result::StepExtra {
-                    body_preview: None,
-                    checks: vec![if failed {
-                        CheckResult::fail("status", "201", "200")
-                    } else {
-                        CheckResult::pass("status")
-                    }],
-                    notes: Vec::new(),
-                })),
-            }],
+                    CheckResult::pass("status")
+                }],
+                notes: Vec::new(),
+            })),
+        };
+        CaseResult {
+            tags: vec!["t".into()],
+            outcome,
             duration: Duration::from_millis(12),
-            attempts: 1,
-            earlier: Vec::new(),
+            ..CaseResult::passed_for_test(name, vec![step])
         }
     }
 

@@ -242,7 +242,6 @@ mod tests {
     use super::*;
     use crate::check::CheckResult;
     use crate::coverage::{Catalog, Operation};
-    use crate::plan::CaseId;
     use crate::report::Relative;
     use crate::report::json::pretty_at_depth;
     use crate::report::summary::{CaseRecord, shapes};
@@ -267,20 +266,9 @@ mod tests {
 
     fn case(name: &str, tags: &[&str], steps: Vec<StepResult>) -> CaseResult {
         CaseResult {
-            id: CaseId {
-                suite: "s".into(),
-                file: "f".into(),
-                name: name.into(),
-            },
-            file: std::path::Path::new("cases/s/f.yaml").into(),
             tags: tags.iter().map(|t| t.to_string()).collect(),
-            target: "mock".into(),
-            base_url: "http://127.0.0.1:1/".into(),
-            outcome: Outcome::Passed,
-            steps,
             duration: Duration::from_micros(12_345),
-            attempts: 1,
-            earlier: Vec::new(),
+            ..CaseResult::passed_for_test(name, steps)
         }
     }
 
