@@ -778,6 +778,19 @@ fn cmd_bench(args: crate::cli::BenchArgs) -> Result<u8, ExpectedError> {
             "--n, --jobs and --repeat values must be at least 1".into(),
         ));
     }
+    if args.bare_loop {
+        let [n] = args.sizes[..] else {
+            return Err(ExpectedError::Usage(
+                "--bare-loop takes one --n value".into(),
+            ));
+        };
+        let took = crate::bench::bare_alone(n, args.url.as_deref(), &args.schemas)
+            .map_err(ExpectedError::Setup)?;
+        crate::outln!("{}", took.as_secs_f64());
+        return Ok(exit::SUCCESS);
+    }
+    let driver = std::env::current_exe()
+        .map_err(|e| ExpectedError::Setup(format!("cannot find the conform binary: {e}")))?;
     let binary = match args.binary {
         // Absolute: the runs start in the workload's folder.
         Some(b) => std::fs::canonicalize(&b)
@@ -786,8 +799,7 @@ fn cmd_bench(args: crate::cli::BenchArgs) -> Result<u8, ExpectedError> {
             .ok_or_else(|| {
                 ExpectedError::Usage(format!("--binary {}: no such file", b.display()))
             })?,
-        None => std::env::current_exe()
-            .map_err(|e| ExpectedError::Setup(format!("cannot find the conform binary: {e}")))?,
+        None => driver.clone(),
     };
     let opts = crate::bench::BenchOptions {
         sizes: args.sizes,
@@ -795,6 +807,7 @@ fn cmd_bench(args: crate::cli::BenchArgs) -> Result<u8, ExpectedError> {
         url: args.url,
         schemas: args.schemas,
         binary,
+        driver,
         repeat: args.repeat,
         cpus: args.cpus,
     };

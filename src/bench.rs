@@ -31,8 +31,10 @@ pub struct BenchOptions {
     pub url: Option<String>,
     /// The Palisade schemas folder (holding `v2User.json`).
     pub schemas: PathBuf,
-    /// The conform binary to run.
+    /// The conform binary whose runs are measured.
     pub binary: PathBuf,
+    /// The conform binary that runs the bare loop (`conform bench --bare-loop`).
+    pub driver: PathBuf,
     /// Runs of each measurement; the median wall and CPU time and the largest
     /// peak RSS are reported.
     pub repeat: usize,
@@ -278,33 +280,6 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
             opts.schemas.display()
         ));
     }
-    // The bare loop (and the mock it may ask) on the calling thread alone,
-    // as `conform run --jobs 1` runs. With a runtime of one worker thread,
-    // each response woke that worker and then this thread, and the floor
-    // was not the floor: 1,000 requests to nginx took 0.039 s against
-    // 0.028 s on one CPU, 0.097 s against 0.086 s on two (median of 11).
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    // The bare loop's server: the given URL, or an embedded mock with the benchmark switch.
-    let mock = match &opts.url {
-        Some(_) => None,
-        None => Some(
-            rt.block_on(crate::mock::start(
-                crate::mock::Api::Palisade,
-                crate::mock::MockConfig {
-                    faults: vec![crate::mock::Fault::PalisadeBenchAnyId],
-                    ..Default::default()
-                },
-            ))
-            .map_err(|e| e.to_string())?,
-        ),
-    };
-    let base = opts
-        .url
-        .clone()
-        .unwrap_or_else(|| mock.as_ref().map(|m| m.base_url()).unwrap_or_default());
     let mut out = Vec::new();
     crate::outln!(
         "workload W against {}: GET /v2/users/<n>, 2 JSONPath checks, schema v2User, JUnit written \
@@ -369,7 +344,7 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
         let mut bares = Vec::with_capacity(opts.repeat);
         let mut runs = vec![Vec::with_capacity(opts.repeat); configs.len()];
         for _ in 0..opts.repeat.max(1) {
-            bares.push(rt.block_on(bare_loop(&base, n, &opts.schemas))?);
+            bares.push(measure_bare(opts, n)?);
             // An unmeasured run between the bare loop and the measured ones, so
             // that every measured run follows a run of conform, as the bare loop
             // does. Measured without it (N = 1,000 against nginx on the other
@@ -430,8 +405,72 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, String> {
             out.push(m);
         }
     }
-    drop(mock);
     Ok(out)
+}
+
+/// Runs the bare loop once in a process of its own (`conform bench
+/// --bare-loop`), as each measured run is one: unpinned, the scheduler then
+/// places both alike. Run inside the benchmark's own process, the loop landed
+/// on the server's CPU and the runs on the other: 0.027 s against 0.092-0.096 s
+/// for 1,000 requests to nginx, a ratio of 3.5x that measured placement, not
+/// conform (pinned to the other CPU, the same runs are 1.13-1.16x).
+fn measure_bare(opts: &BenchOptions, n: usize) -> Result<Duration, String> {
+    let mut cmd = Command::new(&opts.driver);
+    cmd.args(["bench", "--bare-loop", "--n", &n.to_string(), "--schemas"])
+        .arg(&opts.schemas)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    if let Some(url) = &opts.url {
+        cmd.args(["--url", url]);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot start the bare loop: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    match text.trim().parse::<f64>() {
+        Ok(secs) if out.status.success() => Ok(Duration::from_secs_f64(secs)),
+        _ => Err(format!(
+            "the bare loop failed ({}): {} {}",
+            out.status,
+            text.trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+    }
+}
+
+/// The bare loop of `n` requests to `url`, or to an embedded mock serving the
+/// seeded user for any id, on this thread alone (as `conform run --jobs 1`
+/// runs): its time, without the start of the mock or the schema compile.
+pub fn bare_alone(n: usize, url: Option<&str>, schemas: &Path) -> Result<Duration, String> {
+    // With a runtime of one worker thread, each response woke that worker and
+    // then this thread, and the floor was not the floor: 1,000 requests to
+    // nginx took 0.039 s against 0.028 s on one CPU, 0.097 s against 0.086 s
+    // on two (median of 11).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mock = match url {
+        Some(_) => None,
+        None => Some(
+            rt.block_on(crate::mock::start(
+                crate::mock::Api::Palisade,
+                crate::mock::MockConfig {
+                    faults: vec![crate::mock::Fault::PalisadeBenchAnyId],
+                    ..Default::default()
+                },
+            ))
+            .map_err(|e| e.to_string())?,
+        ),
+    };
+    let base = match (url, &mock) {
+        (Some(u), _) => u.to_owned(),
+        (_, Some(m)) => m.base_url(),
+        (None, None) => return Err("no server for the bare loop".into()),
+    };
+    let took = rt.block_on(bare_loop(&base, n, schemas));
+    drop(mock);
+    took
 }
 
 #[cfg(test)]

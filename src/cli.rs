@@ -79,6 +79,11 @@ pub struct BenchArgs {
     /// earlier build, to compare two builds against the same bare loop.
     #[arg(long, value_name = "PATH")]
     pub binary: Option<PathBuf>,
+    /// Internal: run the bare loop once (one `--n`) and print its seconds.
+    /// `conform bench` runs its bare loop so, in a process of its own as each
+    /// measured run, so the scheduler places both alike.
+    #[arg(long, hide = true)]
+    pub bare_loop: bool,
 }
 
 /// `conform targets`.

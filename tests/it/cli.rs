@@ -524,6 +524,26 @@ async fn bench_runs_conform_once_unmeasured_between_the_bare_loop_and_the_measur
         "2 requests from each of the bare loop, the cache fill, the unmeasured run, cold and \
          warm; got {seen}"
     );
+    // The bare loop alone, as bench runs it in a process of its own: its
+    // seconds on stdout, and one `--n` only.
+    let (url, schemas) = (server.uri(), repo().join("schemas/palisade"));
+    let (ok, refused) = tokio::task::spawn_blocking(move || {
+        let s = schemas.to_str().unwrap();
+        let alone = ["bench", "--bare-loop", "--url", &url, "--schemas", s];
+        let ok = conform(&[&alone[..], &["--n", "3"]].concat(), repo());
+        let refused = conform(&[&alone[..], &["--n", "3,4"]].concat(), repo());
+        (ok, refused)
+    })
+    .await
+    .unwrap();
+    let (out, err) = text(&ok);
+    assert_eq!(ok.status.code(), Some(0), "{out}{err}");
+    let secs: f64 = out.trim().parse().unwrap_or_else(|_| panic!("{out:?}"));
+    assert!(secs > 0.0 && secs < 60.0, "{secs}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2 * 5 + 3);
+    let (out, err) = text(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains("one --n value"), "{err}");
 }
 
 /// The README's "case file, with every key" example loads and plans: the docs cannot rot.
