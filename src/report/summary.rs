@@ -887,17 +887,33 @@ mod tests {
 
     #[test]
     fn the_streamed_file_is_the_document_and_reads_back() {
-        for results in [
-            vec![],
-            vec![result("a", Outcome::Passed), result("b", Outcome::Failed)],
-        ] {
-            let s = Summary::build(&results, meta(), None);
-            let tmp = tempfile::tempdir().unwrap();
-            let p = tmp.path().join("summary.json");
-            s.write(&p).unwrap();
-            assert_eq!(std::fs::read_to_string(&p).unwrap(), s.to_json());
-            // The streamed file reads back as the same summary.
-            assert_eq!(read(&p).unwrap(), s);
+        // Every optional part of the run's metadata set, and none.
+        let full = RunMeta {
+            base_url: Some("http://127.0.0.1:1/".into()),
+            git_commit: Some("0123abc".into()),
+            shard: Some(crate::shard::ShardInfo {
+                index: 2,
+                total: 3,
+                selection: "f1ngerprint".into(),
+                cases: 7,
+            }),
+            ..meta()
+        };
+        for run in [meta(), full] {
+            for results in [
+                vec![],
+                vec![result("a", Outcome::Passed), result("b", Outcome::Failed)],
+            ] {
+                let s = Summary::build(&results, run.clone(), None);
+                let tmp = tempfile::tempdir().unwrap();
+                let (whole, streamed) = (tmp.path().join("a.json"), tmp.path().join("b.json"));
+                s.write(&whole).unwrap();
+                assert_eq!(std::fs::read_to_string(&whole).unwrap(), s.to_json());
+                write_streamed(&results, &run, None, &streamed).unwrap();
+                assert_eq!(std::fs::read_to_string(&streamed).unwrap(), s.to_json());
+                // The streamed file reads back as the same summary.
+                assert_eq!(read(&streamed).unwrap(), s);
+            }
         }
     }
 

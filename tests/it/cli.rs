@@ -505,6 +505,8 @@ async fn bench_runs_conform_once_unmeasured_between_the_bare_loop_and_the_measur
         let mut all = vec!["bench", "--n", "2", "--jobs", "1", "--repeat", "1"];
         all.extend(args);
         let o = conform(&all, tmp.path());
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{out}{err}");
         let runs = std::fs::read_to_string(&calls).unwrap_or_default();
         assert_eq!(
             runs.lines().count(),
