@@ -411,16 +411,25 @@ mod shapes {
                 out.extend_from_slice(text.as_bytes());
                 return Ok(());
             };
-            let raw = match cache.entry(Arc::as_ptr(shape) as usize) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    let text = super::super::json::pretty_at_depth(&**shape, DEPTH)?;
-                    v.insert(RawValue::from_string(text).map_err(std::io::Error::other)?)
-                }
-            };
-            out.extend_from_slice(raw.get().as_bytes());
+            out.extend_from_slice(cached(cache, shape)?.get().as_bytes());
             Ok(())
         })
+    }
+
+    /// The text of `shape` at [`DEPTH`], from `cache`: made and kept there on
+    /// first use.
+    fn cached<'c>(
+        cache: &'c mut HashMap<usize, Box<RawValue>>,
+        shape: &Arc<Shape>,
+    ) -> std::io::Result<&'c RawValue> {
+        use std::collections::hash_map::Entry;
+        match cache.entry(Arc::as_ptr(shape) as usize) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(v) => {
+                let text = super::super::json::pretty_at_depth(&**shape, DEPTH)?;
+                Ok(v.insert(RawValue::from_string(text).map_err(std::io::Error::other)?))
+            }
+        }
     }
 
     pub(super) fn serialize<S: serde::Serializer>(
@@ -430,21 +439,14 @@ mod shapes {
         let Some(shape) = shape else {
             return serializer.serialize_none();
         };
-        let key = Arc::as_ptr(shape) as usize;
         WRITTEN.with(|w| {
             let mut w = w.borrow_mut();
             let Some(cache) = w.as_mut() else {
                 return shape.serialize(serializer);
             };
-            let raw = match cache.entry(key) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    let text = super::super::json::pretty_at_depth(&**shape, DEPTH)
-                        .map_err(serde::ser::Error::custom)?;
-                    v.insert(RawValue::from_string(text).map_err(serde::ser::Error::custom)?)
-                }
-            };
-            raw.serialize(serializer)
+            cached(cache, shape)
+                .map_err(serde::ser::Error::custom)?
+                .serialize(serializer)
         })
     }
 }
