@@ -438,6 +438,19 @@ fn measure_bare(opts: &BenchOptions, n: usize) -> Result<Duration, String> {
     }
 }
 
+/// The embedded Palisade mock serving the seeded user for any id (its
+/// `palisade-bench-any-id` switch), as workload W's runs use it.
+pub async fn mock() -> std::io::Result<crate::mock::MockServer> {
+    crate::mock::start(
+        crate::mock::Api::Palisade,
+        crate::mock::MockConfig {
+            faults: vec![crate::mock::Fault::PalisadeBenchAnyId],
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 /// The bare loop of `n` requests to `url`, or to an embedded mock serving the
 /// seeded user for any id, on this thread alone (as `conform run --jobs 1`
 /// runs): its time, without the start of the mock or the schema compile.
@@ -452,16 +465,7 @@ pub fn bare_alone(n: usize, url: Option<&str>, schemas: &Path) -> Result<Duratio
         .map_err(|e| e.to_string())?;
     let mock = match url {
         Some(_) => None,
-        None => Some(
-            rt.block_on(crate::mock::start(
-                crate::mock::Api::Palisade,
-                crate::mock::MockConfig {
-                    faults: vec![crate::mock::Fault::PalisadeBenchAnyId],
-                    ..Default::default()
-                },
-            ))
-            .map_err(|e| e.to_string())?,
-        ),
+        None => Some(rt.block_on(mock()).map_err(|e| e.to_string())?),
     };
     let base = match (url, &mock) {
         (Some(u), _) => u.to_owned(),

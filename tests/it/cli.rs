@@ -399,25 +399,11 @@ async fn a_stalled_case_does_not_hold_back_the_line_of_the_case_before_it() {
     );
 }
 
-/// The embedded Palisade mock serving the seeded user for any id, as `conform bench` uses it.
-async fn bench_mock() -> conform::mock::MockServer {
-    use conform::mock::{self, Api, Fault, MockConfig};
-    mock::start(
-        Api::Palisade,
-        MockConfig {
-            faults: vec![Fault::PalisadeBenchAnyId],
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-}
-
 /// `conform bench --url` without `--cpus` says that its figures depend on
 /// placement; pinned, it does not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bench_against_a_url_unpinned_says_the_figures_depend_on_placement() {
-    let server = bench_mock().await;
+    let server = conform::bench::mock().await.unwrap();
     let url = server.base_url();
     let schemas = repo().join("schemas/palisade");
     let cpu = first_allowed_cpu();
@@ -457,7 +443,7 @@ async fn bench_runs_conform_once_unmeasured_between_the_bare_loop_and_the_measur
     use wiremock::matchers::{method, path_regex};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     // The seeded user, as the embedded mock serves it: it passes W's checks.
-    let reference = bench_mock().await;
+    let reference = conform::bench::mock().await.unwrap();
     let user = conform::exec::build_client(&conform::exec::ClientOptions::default())
         .unwrap()
         .get(format!("{}/v2/users/1", reference.base_url()))
